@@ -1,0 +1,65 @@
+import type { Generated } from 'kysely';
+
+/*
+ * One schema for SQLite and PostgreSQL. Timestamps are ISO 8601 UTC strings ("2026-12-04T19:50:00.000Z"),
+ * which sort and compare correctly as text on both, and booleans are 0/1 integers, which both store alike.
+ */
+
+export interface UsersTable {
+  id: string;
+  /** Lower-cased at the edge; unique. */
+  email: string;
+  password_hash: string;
+  is_admin: number;
+  created_at: string;
+  last_login_at: string | null;
+}
+
+export interface SubscriptionsTable {
+  user_id: string;
+  active: number;
+  /** Access ends at this instant (exclusive); null means no end date. */
+  ends_at: string | null;
+  updated_at: string;
+}
+
+export interface VideosTable {
+  id: string;
+  title: string;
+  description: string;
+  storage_key: string;
+  content_type: string;
+  size_bytes: number;
+  duration_seconds: number | null;
+  poster_key: string | null;
+  published: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SessionsTable {
+  sid: string;
+  data: string;
+  user_id: string | null;
+  expires_at: string;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: string;
+  actor_id: string | null;
+  actor_email: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  before_json: string | null;
+  after_json: string | null;
+}
+
+export interface Database {
+  users: UsersTable;
+  subscriptions: SubscriptionsTable;
+  videos: VideosTable;
+  sessions: SessionsTable;
+  audit_log: AuditLogTable;
+}

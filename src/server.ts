@@ -1,0 +1,103 @@
+import 'dotenv/config';
+
+import { createServer, type Server } from 'node:http';
+
+import { createApp } from './app.js';
+import { DatabaseSessionStore } from './auth/session-store.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { printDemoAccounts, seedDemo } from './demo/seed-demo.js';
+import type { AppContext } from './http/context.js';
+import { createLogger, type Logger } from './logger.js';
+import { openServices, type Services } from './services.js';
+
+const SESSION_PRUNE_INTERVAL_MS = 15 * 60_000;
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function main(): Promise<void> {
+  const config = readConfigOrExit();
+  const log = createLogger(config.logLevel);
+
+  let services: Services;
+  try {
+    services = await openServices(config);
+  } catch (err) {
+    log.fatal({ err }, 'could not open the database or storage; check DATABASE_URL, DATA_DIR and the S3 settings');
+    process.exit(1);
+  }
+
+  const sessionStore = new DatabaseSessionStore(services.database.db, {
+    defaultTtlMs: config.sessionIdleMs,
+    pruneIntervalMs: SESSION_PRUNE_INTERVAL_MS,
+    log,
+  });
+  const context: AppContext = {
+    config,
+    db: services.database.db,
+    dialect: services.database.dialect,
+    storage: services.storage,
+    log,
+    secrets: services.secrets,
+    sessionStore,
+    now: () => new Date(),
+  };
+
+  await seedIfWanted(context, config);
+
+  const server = createServer(createApp(context));
+  server.listen({ port: config.port, host: config.host }, () => {
+    log.info({ port: config.port, host: config.host ?? 'all interfaces', storage: config.storage, delivery: config.delivery, database: services.database.dialect }, 'reelgate listening');
+  });
+  server.on('error', (err) => {
+    log.fatal({ err, port: config.port }, 'could not listen; is another program using PORT?');
+    process.exit(1);
+  });
+
+  const stop = (signal: string) => shutDown(server, services, sessionStore, log, signal);
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+function readConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\nFix these in the environment or in .env (see .env.example), then start again.\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+async function seedIfWanted(context: AppContext, config: Config): Promise<void> {
+  if (!config.seedDemo) return;
+  try {
+    const accounts = await seedDemo({ db: context.db, storage: context.storage, log: context.log });
+    if (accounts) printDemoAccounts(accounts, `http://localhost:${config.port}`);
+  } catch (err) {
+    context.log.error({ err }, 'seeding the demo catalogue failed; the site starts without it');
+  }
+}
+
+/** Stops accepting connections, lets in-flight responses finish for a while, then closes clients and exits. */
+async function shutDown(server: Server, services: Services, sessionStore: DatabaseSessionStore, log: Logger, signal: string): Promise<void> {
+  log.info({ signal }, 'shutting down');
+  const forced = setTimeout(() => {
+    log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'in-flight requests still open after the grace period; closing them');
+    server.closeAllConnections();
+  }, SHUTDOWN_GRACE_MS);
+  forced.unref();
+
+  server.closeIdleConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  clearTimeout(forced);
+  sessionStore.close();
+  await services.close();
+  log.info('stopped');
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`reelgate failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

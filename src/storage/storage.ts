@@ -1,0 +1,61 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * What the app needs from a place that keeps video objects. Backends know nothing about HTTP: parsing Range
+ * headers and composing 206/416 responses happens once, in playback/.
+ *
+ * Keys are plain strings such as "videos/abc123/My film + extras.mp4"; each backend maps them safely
+ * (local: a path that cannot leave the media folder, S3: the object key under S3_PREFIX).
+ */
+export interface Storage {
+  readonly kind: 'local' | 's3';
+
+  /** Size, type and validators of one object, or null when it does not exist. */
+  stat(key: string): Promise<ObjectInfo | null>;
+
+  /**
+   * A stream of the object's bytes, or of `range` (inclusive offsets) when given. Aborting `signal` ends the
+   * underlying file handle or upstream request at once.
+   */
+  read(key: string, options?: { range?: ByteRange; signal?: AbortSignal }): Promise<Readable>;
+
+  /** Stores `body` under `key`, replacing any object there. */
+  write(key: string, body: Readable, options: { contentType: string; size?: number }): Promise<void>;
+
+  delete(key: string): Promise<void>;
+
+  /**
+   * A URL that lets a browser GET the object until `expiresAt`, or null when this backend cannot hand out
+   * such URLs (local storage). `contentType` overrides the stored Content-Type in the response.
+   */
+  presignRead(key: string, options: { expiresInSeconds: number; contentType: string }): Promise<string | null>;
+
+  /** The origin browsers fetch media from when it is not the site itself (for the CSP), or null. */
+  publicOrigin(): string | null;
+
+  /** Throws when the backend cannot be reached or used; /healthz calls it. */
+  check(): Promise<void>;
+
+  close(): Promise<void>;
+}
+
+export interface ObjectInfo {
+  size: number;
+  contentType: string | undefined;
+  etag: string | undefined;
+  lastModified: Date | undefined;
+}
+
+/** Inclusive byte offsets, as in an HTTP Range header. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** Thrown by a backend for a key that it will not map (path traversal, empty, too long). */
+export class InvalidKeyError extends Error {
+  constructor(key: string, reason: string) {
+    super(`Invalid storage key ${JSON.stringify(key)}: ${reason}`);
+    this.name = 'InvalidKeyError';
+  }
+}

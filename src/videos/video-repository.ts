@@ -1,0 +1,83 @@
+import type { Db } from '../db/database.js';
+import type { VideosTable } from '../db/schema.js';
+import { newId } from '../ids.js';
+
+export interface Video {
+  id: string;
+  title: string;
+  description: string;
+  storageKey: string;
+  contentType: string;
+  sizeBytes: number;
+  durationSeconds: number | null;
+  posterKey: string | null;
+  published: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewVideo {
+  id?: string;
+  title: string;
+  description: string;
+  storageKey: string;
+  contentType: string;
+  sizeBytes: number;
+  durationSeconds: number | null;
+  posterKey: string | null;
+  published?: boolean;
+  now?: Date;
+}
+
+export async function findVideo(db: Db, id: string): Promise<Video | undefined> {
+  const row = await db.selectFrom('videos').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toVideo(row);
+}
+
+/** Videos oldest first; `publishedOnly` hides drafts from the catalogue of non-admins. */
+export async function listVideos(db: Db, options: { publishedOnly: boolean }): Promise<Video[]> {
+  let query = db.selectFrom('videos').selectAll().orderBy('created_at').orderBy('id');
+  if (options.publishedOnly) query = query.where('published', '=', 1);
+  const rows = await query.execute();
+  return rows.map(toVideo);
+}
+
+export async function insertVideo(db: Db, input: NewVideo): Promise<Video> {
+  const now = (input.now ?? new Date()).toISOString();
+  const row: VideosTable = {
+    id: input.id ?? newId(),
+    title: input.title,
+    description: input.description,
+    storage_key: input.storageKey,
+    content_type: input.contentType,
+    size_bytes: input.sizeBytes,
+    duration_seconds: input.durationSeconds,
+    poster_key: input.posterKey,
+    published: input.published === false ? 0 : 1,
+    created_at: now,
+    updated_at: now,
+  };
+  await db.insertInto('videos').values(row).execute();
+  return toVideo(row);
+}
+
+export async function countVideos(db: Db): Promise<number> {
+  const row = await db.selectFrom('videos').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+function toVideo(row: VideosTable): Video {
+  return {
+    id: row.id,
+    title: row.title,
+    description: row.description,
+    storageKey: row.storage_key,
+    contentType: row.content_type,
+    sizeBytes: Number(row.size_bytes),
+    durationSeconds: row.duration_seconds === null ? null : Number(row.duration_seconds),
+    posterKey: row.poster_key,
+    published: row.published === 1,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
