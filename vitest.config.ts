@@ -1,12 +1,70 @@
+import pg from 'pg';
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    environment: 'node',
-    // scrypt hashing and a real S3-compatible server make some tests take a few seconds.
-    testTimeout: 20_000,
-    hookTimeout: 30_000,
-    env: { NODE_ENV: 'test' },
-  },
+import { testDatabaseUrl } from './test/helpers/test-database.js';
+
+/*
+ * Two projects: every test on SQLite, and the tests that touch the database again on PostgreSQL. Under
+ * CI=true PostgreSQL is required; elsewhere, when it is not reachable, the PostgreSQL project is left out
+ * and the run says so.
+ */
+
+const DATABASE_TESTS = [
+  'test/routes/**/*.test.ts',
+  'test/auth/**/*.test.ts',
+  'test/admin/**/*.test.ts',
+  'test/db/**/*.test.ts',
+  'test/cli/cli.test.ts',
+  'test/playback/media-route.test.ts',
+  'test/playback/s3-delivery.test.ts',
+  'test/playback/proxy-delivery.test.ts',
+];
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: testDatabaseUrl(), connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export default defineConfig(async () => {
+  const withPostgres = await postgresReachable();
+  if (!withPostgres) {
+    const message = `PostgreSQL at ${testDatabaseUrl()} is not reachable`;
+    if (process.env.CI === 'true') throw new Error(`${message}; CI requires it (set TEST_DATABASE_URL)`);
+    process.stderr.write(`\n${message}: the PostgreSQL test suites were SKIPPED; only SQLite ran.\n\n`);
+  }
+
+  const shared = {
+    environment: 'node' as const,
+    // scrypt hashing, a real S3-compatible server and real server processes make some tests take seconds.
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  };
+  return {
+    test: {
+      projects: [
+        { test: { ...shared, name: 'sqlite', include: ['test/**/*.test.ts'], env: { NODE_ENV: 'test', REELGATE_TEST_DB: 'sqlite' } } },
+        ...(withPostgres
+          ? [
+              {
+                test: {
+                  ...shared,
+                  name: 'postgres',
+                  include: DATABASE_TESTS,
+                  env: { NODE_ENV: 'test', REELGATE_TEST_DB: 'postgres' },
+                  globalSetup: ['test/helpers/postgres-global-setup.ts'],
+                },
+              },
+            ]
+          : []),
+      ],
+    },
+  };
 });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 
 import type { Dialect } from './dialect.js';
@@ -41,7 +41,17 @@ export function openDatabase(options: { databaseUrl?: string | undefined; dataDi
 /** Runs every pending migration; throws with the failing migration's error. */
 export async function migrateToLatest(opened: OpenedDatabase): Promise<void> {
   const provider: MigrationProvider = { getMigrations: async () => migrationsFor(opened.dialect) };
-  const migrator = new Migrator({ db: opened.db, provider });
+  // Kysely looks for its bookkeeping tables in every schema; pinning them to the connection's own schema
+  // keeps two installations (or test runs) that share a database through search_path apart.
+  const migrationTableSchema = opened.dialect === 'postgres' ? await currentSchema(opened.db) : undefined;
+  const migrator = new Migrator({ db: opened.db, provider, migrationTableSchema });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
+}
+
+async function currentSchema(db: Db): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema;
+  if (!schema) throw new Error('PostgreSQL has no current schema: check the search_path of the DATABASE_URL user');
+  return schema;
 }

@@ -16,6 +16,7 @@ import { setSubscription } from '../../src/subscriptions/subscription-repository
 import { createUser, type User } from '../../src/users/user-repository.js';
 import { addVideoFromFile } from '../../src/videos/add-video.js';
 import type { Video } from '../../src/videos/video-repository.js';
+import { databaseEnvFor } from './test-database.js';
 
 export const DEMO_VIDEO = path.resolve(import.meta.dirname, '../../demo/color-bars.mp4');
 export const DEMO_POSTER = path.resolve(import.meta.dirname, '../../demo/color-bars.jpg');
@@ -35,7 +36,7 @@ export interface TestApp {
 /** A fresh app on its own temporary DATA_DIR (SQLite and local storage unless `env` says otherwise). */
 export async function createTestApp(env: Record<string, string> = {}, dataDir?: string): Promise<TestApp> {
   const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'reelgate-test-'));
-  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, ...env });
+  const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, ...(await databaseEnvFor(dir)), ...env });
   const services = await openServices(config);
   const clock = { now: new Date() };
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');

@@ -1,0 +1,41 @@
+import { createHash } from 'node:crypto';
+import os from 'node:os';
+
+/*
+ * Test runs pick their database with REELGATE_TEST_DB: "sqlite" (the default: a file in each test's
+ * DATA_DIR) or "postgres" (a fresh schema per DATA_DIR in the database at TEST_DATABASE_URL). Each DATA_DIR
+ * maps to one schema, so a test that restarts the app on the same DATA_DIR finds its data again, as a real
+ * restart would.
+ */
+
+export const SCHEMA_PREFIX = 'rgtest_';
+
+export function testDatabaseUrl(): string {
+  return process.env.TEST_DATABASE_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/test`;
+}
+
+export function usesPostgres(): boolean {
+  return process.env.REELGATE_TEST_DB === 'postgres';
+}
+
+export function schemaFor(dataDir: string): string {
+  return `${SCHEMA_PREFIX}${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
+}
+
+/** Environment variables that point the app at the test database for this DATA_DIR ({} for SQLite). */
+export async function databaseEnvFor(dataDir: string): Promise<Record<string, string>> {
+  if (!usesPostgres()) return {};
+
+  const schema = schemaFor(dataDir);
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: testDatabaseUrl() });
+  await client.connect();
+  try {
+    await client.query(`create schema if not exists ${schema}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(testDatabaseUrl());
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return { DATABASE_URL: url.toString(), DATABASE_POOL_SIZE: '4' };
+}
