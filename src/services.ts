@@ -8,6 +8,8 @@ export interface Services {
   database: OpenedDatabase;
   storage: Storage;
   secrets: Secrets;
+  /** Names of the migrations this start ran (empty when the schema was already current). */
+  migrationsRun: string[];
   close(): Promise<void>;
 }
 
@@ -15,8 +17,9 @@ export interface Services {
 export async function openServices(config: Config): Promise<Services> {
   const secrets = loadSecrets(config);
   const database = openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
+  let migrationsRun: string[];
   try {
-    await migrateToLatest(database);
+    migrationsRun = await migrateToLatest(database);
   } catch (err) {
     await database.close();
     throw err;
@@ -27,6 +30,7 @@ export async function openServices(config: Config): Promise<Services> {
     database,
     storage,
     secrets,
+    migrationsRun,
     close: async () => {
       await Promise.allSettled([storage.close(), database.close()]);
     },

@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { openServices, type Services } from '../services.js';
 import { CliError, type CliIo } from './cli-io.js';
 import { addUserCommand, addVideoCommand, listVideosCommand, setSubscriptionCommand } from './commands.js';
+import { exportCommand, importCommand, migrateCommand } from './db-commands.js';
 
 /**
  * Runs one reelgate command and returns its exit code: 0 on success, 1 on an error (printed as one line
@@ -80,14 +81,32 @@ function buildProgram(io: CliIo, withServices: WithServices): Command {
     .option('--json', 'print a JSON array of objects with id, title and details')
     .action((options: { json?: boolean }) => withServices((services) => listVideosCommand(services, io, options))());
 
+  registerDbCommands(program, io, withServices);
+
   return program;
+}
+
+function registerDbCommands(program: Command, io: CliIo, withServices: WithServices): void {
+  const db = program.command('db').description('database schema and moving data between databases');
+  db.command('migrate')
+    .description('run pending schema migrations (the server also runs them at start)')
+    .action(() => withServices((services) => migrateCommand(services, io))());
+  db.command('export')
+    .description('write users, subscriptions, videos and the audit log as JSON (it contains password hashes)')
+    .option('--output <file>', 'write to this new file (mode 0600) instead of standard output')
+    .action((options: { output?: string }) => withServices((services) => exportCommand(services, io, options))());
+  db.command('import')
+    .description('load a "db export" file into an empty database, e.g. a new PostgreSQL one (DATABASE_URL)')
+    .argument('<file>', 'a file written by reelgate db export')
+    .action((file: string) => withServices((services) => importCommand(services, io, file))());
 }
 
 function withDotenv(io: CliIo): NodeJS.ProcessEnv {
   const fromFile: Record<string, string> = {};
   dotenv.config({ path: path.join(io.cwd, '.env'), processEnv: fromFile, quiet: true });
-  // Real environment variables win over .env, as they do for the server.
-  return { ...fromFile, ...io.env };
+  // Real environment variables win over .env, as they do for the server; an unset one (undefined) does not.
+  const fromEnvironment = Object.entries(io.env).filter(([, value]) => value !== undefined);
+  return { ...fromFile, ...Object.fromEntries(fromEnvironment) };
 }
 
 function reportError(err: unknown, io: CliIo): number {

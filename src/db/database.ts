@@ -38,18 +38,33 @@ export function openDatabase(options: { databaseUrl?: string | undefined; dataDi
   return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
 
-/** Runs every pending migration; throws with the failing migration's error. */
-export async function migrateToLatest(opened: OpenedDatabase): Promise<void> {
+/**
+ * Runs every pending migration and returns the names it ran; throws with the failing migration's error.
+ * On PostgreSQL, Kysely holds an advisory lock meanwhile, so instances that start together take turns.
+ */
+export async function migrateToLatest(opened: { db: Db; dialect: Dialect }): Promise<string[]> {
+  const migrator = await migratorFor(opened);
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((result) => result.status === 'Success').map((result) => result.migrationName);
+}
+
+/** Names of the migrations not yet run; empty when the schema is current. */
+export async function pendingMigrations(opened: { db: Db; dialect: Dialect }): Promise<string[]> {
+  const migrator = await migratorFor(opened);
+  const migrations = await migrator.getMigrations();
+  return migrations.filter((migration) => migration.executedAt === undefined).map((migration) => migration.name);
+}
+
+async function migratorFor(opened: { db: Db; dialect: Dialect }): Promise<Migrator> {
   const provider: MigrationProvider = { getMigrations: async () => migrationsFor(opened.dialect) };
   // Kysely looks for its bookkeeping tables in every schema; pinning them to the connection's own schema
   // keeps two installations (or test runs) that share a database through search_path apart.
   const migrationTableSchema = opened.dialect === 'postgres' ? await currentSchema(opened.db) : undefined;
-  const migrator = new Migrator({ db: opened.db, provider, migrationTableSchema });
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return new Migrator({ db: opened.db, provider, migrationTableSchema });
 }
 
-async function currentSchema(db: Db): Promise<string> {
+export async function currentSchema(db: Db): Promise<string> {
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
   const schema = rows[0]?.schema;
   if (!schema) throw new Error('PostgreSQL has no current schema: check the search_path of the DATABASE_URL user');

@@ -24,8 +24,11 @@ export function schemaFor(dataDir: string): string {
 
 /** Environment variables that point the app at the test database for this DATA_DIR ({} for SQLite). */
 export async function databaseEnvFor(dataDir: string): Promise<Record<string, string>> {
-  if (!usesPostgres()) return {};
+  return usesPostgres() ? postgresEnvFor(dataDir) : {};
+}
 
+/** Creates (if needed) the PostgreSQL schema for this DATA_DIR and returns the variables that select it. */
+export async function postgresEnvFor(dataDir: string): Promise<Record<string, string>> {
   const schema = schemaFor(dataDir);
   const pg = (await import('pg')).default;
   const client = new pg.Client({ connectionString: testDatabaseUrl() });
@@ -38,4 +41,18 @@ export async function databaseEnvFor(dataDir: string): Promise<Record<string, st
   const url = new URL(testDatabaseUrl());
   url.searchParams.set('options', `-c search_path=${schema}`);
   return { DATABASE_URL: url.toString(), DATABASE_POOL_SIZE: '4' };
+}
+
+/** True when the test PostgreSQL answers; tests that need it whatever the project use this to skip. */
+export async function postgresAvailable(): Promise<boolean> {
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: testDatabaseUrl(), connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { setSubscription } from '../../src/subscriptions/subscription-repository.js';
 import type { User } from '../../src/users/user-repository.js';
+import { collectBody } from '../helpers/binary-body.js';
 import { DEMO_VIDEO, addDemoVideo, addUser, createTestApp, loginAgent, type TestApp } from '../helpers/test-app.js';
 
 /* GET /media/:id in embedded mode: local files served by the app behind a signed, session-bound URL. */
@@ -36,7 +37,7 @@ async function grantUrl(): Promise<string> {
 
 describe('GET /media/:id as subscriber', () => {
   it('serves the whole file', async () => {
-    const response = await agent.get(await grantUrl()).buffer(true).parse(binary).expect(200);
+    const response = await agent.get(await grantUrl()).buffer(true).parse(collectBody).expect(200);
 
     expect(response.headers['content-type']).toBe('video/mp4');
     expect(response.headers['accept-ranges']).toBe('bytes');
@@ -50,7 +51,7 @@ describe('GET /media/:id as subscriber', () => {
     ['bytes=-500', size - 500, size - 1],
     [`bytes=100-${size + 5000}`, 100, size - 1],
   ])('answers %s with 206', async (range, start, end) => {
-    const response = await agent.get(await grantUrl()).set('Range', range).buffer(true).parse(binary).expect(206);
+    const response = await agent.get(await grantUrl()).set('Range', range).buffer(true).parse(collectBody).expect(206);
 
     expect(response.headers['content-range']).toBe(`bytes ${start}-${end}/${size}`);
     expect(response.headers['content-length']).toBe(String(end - start + 1));
@@ -125,9 +126,3 @@ describe('GET /media/:id with a copied URL', () => {
     expect(response.body.error.code).toBe('GRANT_INVALID');
   });
 });
-
-function binary(res: NodeJS.ReadableStream & { setEncoding(encoding: string): void }, callback: (err: Error | null, body: Buffer) => void): void {
-  const chunks: Buffer[] = [];
-  res.on('data', (chunk: Buffer) => chunks.push(chunk));
-  res.on('end', () => callback(null, Buffer.concat(chunks)));
-}

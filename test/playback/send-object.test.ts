@@ -7,6 +7,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pino } from 'pino';
 import request from 'supertest';
+
+import { collectBody } from '../helpers/binary-body.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { HttpError } from '../../src/errors.js';
@@ -74,14 +76,6 @@ function createApp(contentType = 'video/mp4'): express.Express {
   });
 
   return app;
-}
-
-// superagent hands custom parsers Node's IncomingMessage, although its types name its own Response class.
-function collectBody(res: unknown, callback: (err: Error | null, body: Buffer) => void): void {
-  const message = res as http.IncomingMessage;
-  const chunks: Buffer[] = [];
-  message.on('data', (chunk: Buffer) => chunks.push(chunk));
-  message.on('end', () => callback(null, Buffer.concat(chunks)));
 }
 
 function getBytes(app: express.Express, url: string, headers: Record<string, string> = {}) {
