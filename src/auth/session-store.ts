@@ -1,9 +1,14 @@
 import session from 'express-session';
 
 import type { Db } from '../db/database.js';
+import { unavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 type Callback = (err?: unknown) => void;
+
+// express-session hands store errors to the error handler; marked this way they become a 503 page that says
+// the database is not answering, instead of a generic 500.
+const databaseDown = (err: unknown) => unavailable('database', err);
 
 /**
  * express-session store over the app's own database (SQLite or PostgreSQL), so sessions survive restarts and
@@ -34,7 +39,7 @@ export class DatabaseSessionStore extends session.Store {
       .then((row) => {
         if (!row || row.expires_at <= new Date().toISOString()) return callback(null, null);
         callback(null, JSON.parse(row.data) as session.SessionData);
-      }, callback);
+      }, (err) => callback(databaseDown(err)));
   }
 
   override set(sid: string, data: session.SessionData, callback?: Callback): void {
@@ -51,7 +56,7 @@ export class DatabaseSessionStore extends session.Store {
         conflict.column('sid').doUpdateSet({ data: row.data, user_id: row.user_id, expires_at: row.expires_at }),
       )
       .execute()
-      .then(() => callback?.(), (err) => callback?.(err));
+      .then(() => callback?.(), (err) => callback?.(databaseDown(err)));
   }
 
   override touch(sid: string, data: session.SessionData, callback?: Callback): void {
@@ -60,7 +65,7 @@ export class DatabaseSessionStore extends session.Store {
       .set({ expires_at: this.expiryOf(data) })
       .where('sid', '=', sid)
       .execute()
-      .then(() => callback?.(), (err) => callback?.(err));
+      .then(() => callback?.(), (err) => callback?.(databaseDown(err)));
   }
 
   override destroy(sid: string, callback?: Callback): void {
@@ -68,7 +73,7 @@ export class DatabaseSessionStore extends session.Store {
       .deleteFrom('sessions')
       .where('sid', '=', sid)
       .execute()
-      .then(() => callback?.(), (err) => callback?.(err));
+      .then(() => callback?.(), (err) => callback?.(databaseDown(err)));
   }
 
   /** Ends every session of one user; returns how many there were. */

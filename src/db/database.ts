@@ -58,8 +58,8 @@ export async function pendingMigrations(opened: { db: Db; dialect: Dialect }): P
 
 async function migratorFor(opened: { db: Db; dialect: Dialect }): Promise<Migrator> {
   const provider: MigrationProvider = { getMigrations: async () => migrationsFor(opened.dialect) };
-  // Kysely looks for its bookkeeping tables in every schema; pinning them to the connection's own schema
-  // keeps two installations (or test runs) that share a database through search_path apart.
+  // Kysely looks for its bookkeeping tables in every schema. Pinning them to the connection's own schema
+  // keeps apart two installations (or test runs) that share one database through search_path.
   const migrationTableSchema = opened.dialect === 'postgres' ? await currentSchema(opened.db) : undefined;
   return new Migrator({ db: opened.db, provider, migrationTableSchema });
 }

@@ -13,6 +13,9 @@ import type { Dialect } from './dialect.js';
 export const TRANSFER_TABLES = ['users', 'subscriptions', 'videos', 'audit_log'] as const;
 type TransferTable = (typeof TRANSFER_TABLES)[number];
 
+/** A stable row order per table, so two exports of the same data are identical. */
+const EXPORT_ORDER = { users: 'created_at', subscriptions: 'user_id', videos: 'created_at', audit_log: 'id' } as const;
+
 const FORMAT = 'reelgate-export';
 const VERSION = 1;
 const INSERT_CHUNK_ROWS = 200;
@@ -37,7 +40,7 @@ export class TransferError extends Error {
 export async function exportDatabase(db: Db, now = new Date()): Promise<DatabaseExport> {
   const tables = {} as DatabaseExport['tables'];
   for (const table of TRANSFER_TABLES) {
-    const order = table === 'audit_log' ? 'id' : table === 'subscriptions' ? 'user_id' : 'created_at';
+    const order = EXPORT_ORDER[table];
     tables[table] = (await db.selectFrom(table).selectAll().orderBy(order).execute()) as DatabaseExport['tables'][TransferTable];
   }
   return { format: FORMAT, version: VERSION, exportedAt: now.toISOString(), tables };

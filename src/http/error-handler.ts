@@ -49,7 +49,19 @@ function toHttpError(err: unknown): HttpError {
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new HttpError(status, 'BAD_REQUEST', 'The request could not be read. Check what you sent and try again.', { cause: err });
   }
+  if (isUnreachableDependency(err)) {
+    return new HttpError(503, 'SERVICE_UNAVAILABLE', 'A service this site depends on is not answering. Try again in a minute.', { cause: err });
+  }
   return new HttpError(500, 'INTERNAL_ERROR', SERVER_ERROR_MESSAGE, { cause: err });
+}
+
+/** Network failures on the way to PostgreSQL or S3: the app is fine, a dependency is down or overloaded. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', '57P01', '57P03', '53300']);
+
+function isUnreachableDependency(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  const name = (err as { name?: unknown })?.name;
+  return (typeof code === 'string' && UNREACHABLE_CODES.has(code)) || name === 'TimeoutError';
 }
 
 function logError(log: Logger, error: HttpError, original: unknown, req: Request): void {
