@@ -1,8 +1,10 @@
+import fs from 'node:fs';
 import path from 'node:path';
 
+import { CLI_ACTOR, recordChange } from '../audit/audit-recorder.js';
 import { generatePassword, hashPassword, passwordProblem } from '../auth/passwords.js';
 import type { Services } from '../services.js';
-import { setSubscription } from '../subscriptions/subscription-repository.js';
+import { findSubscription, setSubscription } from '../subscriptions/subscription-repository.js';
 import { DuplicateEmailError, createUser, findUserByEmail } from '../users/user-repository.js';
 import { VideoFileError, addVideoFromFile } from '../videos/add-video.js';
 import { listVideos } from '../videos/video-repository.js';
@@ -26,7 +28,17 @@ export async function addUserCommand(
   if (problem) throw new CliError(problem);
 
   try {
-    const user = await createUser(services.database.db, { email, passwordHash: await hashPassword(password), isAdmin: options.admin === true });
+    const passwordHash = await hashPassword(password);
+    const user = await services.database.db.transaction().execute(async (trx) => {
+      const created = await createUser(trx, { email, passwordHash, isAdmin: options.admin === true });
+      await recordChange(trx, CLI_ACTOR, {
+        action: 'user.create',
+        target: { type: 'user', id: created.id, label: created.email },
+        before: null,
+        after: { email: created.email, isAdmin: created.isAdmin },
+      }, new Date());
+      return created;
+    });
     io.out(`Created ${user.isAdmin ? 'admin' : 'user'} ${user.email} (id ${user.id}).\n`);
     if (generated) io.out(`Password (shown only now): ${password}\n`);
   } catch (err) {
@@ -48,7 +60,17 @@ export async function setSubscriptionCommand(
   const user = await findUserByEmail(services.database.db, email);
   if (!user) throw new CliError(`unknown user ${email}: create it first with reelgate user add`);
 
-  const subscription = await setSubscription(services.database.db, { userId: user.id, active: options.active === 'true', endsAt });
+  const subscription = await services.database.db.transaction().execute(async (trx) => {
+    const before = await findSubscription(trx, user.id);
+    const after = await setSubscription(trx, { userId: user.id, active: options.active === 'true', endsAt });
+    await recordChange(trx, CLI_ACTOR, {
+      action: 'subscription.set',
+      target: { type: 'user', id: user.id, label: user.email },
+      before: before ? { active: before.active, endsAt: before.endsAt?.toISOString() ?? null } : null,
+      after: { active: after.active, endsAt: after.endsAt?.toISOString() ?? null },
+    }, new Date());
+    return after;
+  });
   const until = subscription.endsAt ? ` until the end of ${options.until} (UTC)` : '';
   const ended = subscription.endsAt && subscription.endsAt.getTime() <= Date.now() ? ' That date has passed, so access is already over.' : '';
   io.out(`Subscription of ${user.email} is now ${subscription.active ? 'active' : 'inactive'}${until}.${ended}\n`);
@@ -64,6 +86,9 @@ export async function addVideoCommand(
   if (title === '' || title.length > 200) throw new CliError('invalid --title: give 1 to 200 characters');
   if ((options.description ?? '').length > 5000) throw new CliError('invalid --description: use at most 5000 characters');
 
+  const posterPath = options.poster ? path.resolve(io.cwd, options.poster) : undefined;
+  if (posterPath) await ensureReadableFile(posterPath);
+
   try {
     const video = await addVideoFromFile(
       { db: services.database.db, storage: services.storage },
@@ -71,15 +96,41 @@ export async function addVideoCommand(
         filePath: path.resolve(io.cwd, file),
         title,
         description: options.description?.trim(),
-        posterPath: options.poster ? path.resolve(io.cwd, options.poster) : undefined,
+        posterPath,
         maxBytes: services.maxUploadBytes,
       },
     );
+    // The video is stored and registered by now, so the entry cannot share its transaction.
+    await recordChange(services.database.db, CLI_ACTOR, {
+      action: 'video.create',
+      target: { type: 'video', id: video.id, label: video.title },
+      before: null,
+      after: { title: video.title, storageKey: video.storageKey, sizeBytes: video.sizeBytes, published: video.published },
+    }, new Date());
     io.out(`${video.id}\n`);
   } catch (err) {
     if (err instanceof VideoFileError) throw new CliError(err.message);
     throw err;
   }
+}
+
+/*
+ * NOTE: addVideoFromFile does not check the poster before it stores the video, and an unreadable poster
+ * stream errors while local storage is still creating folders, which crashes the process and leaves the
+ * video object behind. Checking first keeps the CLI to one error line with nothing stored.
+ */
+async function ensureReadableFile(filePath: string): Promise<void> {
+  let stat: fs.Stats;
+  try {
+    stat = await fs.promises.stat(filePath);
+    await fs.promises.access(filePath, fs.constants.R_OK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CliError(`${filePath} does not exist`);
+    if (code === 'EACCES') throw new CliError(`${filePath} cannot be read: permission denied`);
+    throw err;
+  }
+  if (!stat.isFile()) throw new CliError(`${filePath} is not a file`);
 }
 
 export async function listVideosCommand(services: Services, io: CliIo, options: { json?: boolean }): Promise<void> {

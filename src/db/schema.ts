@@ -54,6 +54,28 @@ export interface AuditLogTable {
   target_id: string;
   before_json: string | null;
   after_json: string | null;
+  /** The target's email or title when the entry was written, so the log stays readable after a deletion. */
+  target_label: string | null;
+}
+
+/** A direct upload to storage that the browser has started but the app has not registered as a video yet. */
+export interface PendingUploadsTable {
+  id: string;
+  storage_key: string;
+  /** The S3 multipart upload id; null for a single presigned PUT. */
+  multipart_upload_id: string | null;
+  title: string;
+  content_type: string;
+  size_bytes: number;
+  created_by: string;
+  created_at: string;
+}
+
+/** One rate-limit window: `hits` requests under `key` until `reset_at`. */
+export interface RateLimitHitsTable {
+  key: string;
+  hits: number;
+  reset_at: string;
 }
 
 export interface Database {
@@ -62,4 +84,6 @@ export interface Database {
   videos: VideosTable;
   sessions: SessionsTable;
   audit_log: AuditLogTable;
+  pending_uploads: PendingUploadsTable;
+  rate_limit_hits: RateLimitHitsTable;
 }

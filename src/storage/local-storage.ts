@@ -1,13 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { constants as fsConstants, createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { access, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { InvalidKeyError, type ByteRange, type ObjectInfo, type Storage } from './storage.js';
+import {
+  DirectUploadUnsupportedError,
+  InvalidKeyError,
+  type ByteRange,
+  type ListedObject,
+  type ObjectInfo,
+  type Storage,
+  type UploadedPart,
+} from './storage.js';
 
 const MAX_KEY_BYTES = 1024;
+const TEMP_FILE_PREFIX = '.reelgate-upload-';
 
 // Unicode category Cc: C0 controls, DEL and C1 controls, NUL included.
 const CONTROL_CHARACTER = /\p{Cc}/u;
@@ -78,7 +87,7 @@ export class LocalStorage implements Storage {
 
     // The temp file sits in the target folder so that the rename is atomic on one file system, and readers
     // never see a half-written object.
-    const tempPath = path.join(folder, `.reelgate-upload-${randomUUID()}.tmp`);
+    const tempPath = path.join(folder, `${TEMP_FILE_PREFIX}${randomUUID()}.tmp`);
 
     try {
       await pipeline(body, createWriteStream(tempPath, { flags: 'wx' }));
@@ -101,6 +110,50 @@ export class LocalStorage implements Storage {
   // Local files have no URL of their own, so playback always streams them through the app.
   async presignRead(_key: string, _options: { expiresInSeconds: number; contentType: string }): Promise<string | null> {
     return null;
+  }
+
+  async presignWrite(_key: string, _options: { expiresInSeconds: number; contentType: string }): Promise<string | null> {
+    return null;
+  }
+
+  async createMultipartUpload(_key: string, _options: { contentType: string }): Promise<string> {
+    throw new DirectUploadUnsupportedError();
+  }
+
+  async presignUploadPart(_key: string, _uploadId: string, _partNumber: number, _options: { expiresInSeconds: number }): Promise<string | null> {
+    return null;
+  }
+
+  async completeMultipartUpload(_key: string, _uploadId: string, _parts: UploadedPart[]): Promise<void> {
+    throw new DirectUploadUnsupportedError();
+  }
+
+  async abortMultipartUpload(_key: string, _uploadId: string): Promise<void> {
+    throw new DirectUploadUnsupportedError();
+  }
+
+  async listParts(_key: string, _uploadId: string): Promise<UploadedPart[]> {
+    throw new DirectUploadUnsupportedError();
+  }
+
+  async list(prefix: string, options: { limit: number }): Promise<ListedObject[]> {
+    // Only the folder that the prefix names is walked; the rest of the prefix filters file names.
+    const folderKey = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const folder = folderKey === '' ? this.rootDir : this.pathFor(folderKey);
+
+    const keys: string[] = [];
+    for (const relativePath of await listFilesBelow(folder)) {
+      const key = folderKey === '' ? relativePath : `${folderKey}/${relativePath}`;
+      if (key.startsWith(prefix) && !isTempFileName(path.posix.basename(key))) keys.push(key);
+    }
+    keys.sort();
+
+    const listed: ListedObject[] = [];
+    for (const key of keys.slice(0, options.limit)) {
+      const info = await this.stat(key);
+      if (info) listed.push({ key, size: info.size, lastModified: info.lastModified });
+    }
+    return listed;
   }
 
   publicOrigin(): string | null {
@@ -188,6 +241,29 @@ async function assertWrittenSize(tempPath: string, key: string, expectedSize: nu
     const message = `Upload of ${JSON.stringify(key)} stored ${size} bytes, expected ${expectedSize}. Upload it again.`;
     throw new Error(message);
   }
+}
+
+/** Relative paths, with "/" separators, of every regular file below `folder`; none when it does not exist. */
+async function listFilesBelow(folder: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(folder, { recursive: true, withFileTypes: true });
+  } catch (err) {
+    if (isMissingFileError(err)) return [];
+    throw err;
+  }
+
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => {
+      // Dirent.parentPath arrived in Node 20.12; 20.11 names the same folder Dirent.path.
+      const parent = entry.parentPath ?? (entry as unknown as { path: string }).path;
+      return path.relative(folder, path.join(parent, entry.name)).split(path.sep).join('/');
+    });
+}
+
+function isTempFileName(name: string): boolean {
+  return name.startsWith(TEMP_FILE_PREFIX);
 }
 
 function isMissingFileError(err: unknown): boolean {

@@ -3,13 +3,20 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  PutObjectCommand,
   S3Client,
   S3ServiceException,
+  UploadPartCommand,
   type BucketLocationConstraint,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
@@ -17,7 +24,15 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { S3Config } from '../config.js';
-import { InvalidKeyError, type ByteRange, type ObjectInfo, type Storage } from './storage.js';
+import { S3Presigner } from './s3-presigner.js';
+import {
+  InvalidKeyError,
+  type ByteRange,
+  type ListedObject,
+  type ObjectInfo,
+  type Storage,
+  type UploadedPart,
+} from './storage.js';
 
 /** S3's limit on the UTF-8 length of a whole object key, prefix included. */
 const MAX_KEY_BYTES = 1024;
@@ -41,9 +56,12 @@ export class S3Storage implements Storage {
 
   private readonly client: S3Client;
   private readonly presignClient: S3Client;
+  private readonly agents: ApiAgents;
+  private readPresigner: S3Presigner | undefined;
 
   constructor(private readonly config: S3Config) {
-    this.client = createApiClient(config);
+    this.agents = createApiAgents(config);
+    this.client = createApiClient(config, this.agents);
     this.presignClient = config.publicEndpoint ? createPresignClient(config, this.client) : this.client;
   }
 
@@ -115,14 +133,101 @@ export class S3Storage implements Storage {
   async presignRead(key: string, options: { expiresInSeconds: number; contentType: string }): Promise<string> {
     assertPresignLifetime(options.expiresInSeconds);
 
-    const command = new GetObjectCommand({
+    // Signs the same URL that getSignedUrl would (a test compares them byte for byte), at a small part of its cost.
+    this.readPresigner ??= new S3Presigner(this.presignClient, this.config.bucket);
+    return this.readPresigner.presignGetObject(this.objectKey(key), {
+      expiresInSeconds: options.expiresInSeconds,
+      responseContentType: options.contentType,
+      responseCacheControl: 'private, no-store',
+    });
+  }
+
+  /*
+   * The upload URLs below sign only the host and the query: no checksum (requestChecksumCalculation is
+   * WHEN_REQUIRED) and no Content-Length, so a browser PUT needs no header beyond Content-Type. A test checks
+   * that the URLs carry no x-amz-checksum or x-amz-sdk-checksum parameter.
+   */
+
+  async presignWrite(key: string, options: { expiresInSeconds: number; contentType: string }): Promise<string> {
+    assertPresignLifetime(options.expiresInSeconds);
+
+    const command = new PutObjectCommand({ Bucket: this.config.bucket, Key: this.objectKey(key), ContentType: options.contentType });
+    // Content-Type is signed, so the browser must send exactly this type and cannot store another one.
+    return getSignedUrl(this.presignClient, command, { expiresIn: options.expiresInSeconds, signableHeaders: new Set(['content-type']) });
+  }
+
+  async createMultipartUpload(key: string, options: { contentType: string }): Promise<string> {
+    const command = new CreateMultipartUploadCommand({ Bucket: this.config.bucket, Key: this.objectKey(key), ContentType: options.contentType });
+    const output = await this.client.send(command);
+    if (!output.UploadId) throw new Error('CreateMultipartUpload returned no UploadId');
+    return output.UploadId;
+  }
+
+  async presignUploadPart(key: string, uploadId: string, partNumber: number, options: { expiresInSeconds: number }): Promise<string> {
+    assertPresignLifetime(options.expiresInSeconds);
+    assertPartNumber(partNumber);
+
+    const command = new UploadPartCommand({ Bucket: this.config.bucket, Key: this.objectKey(key), UploadId: uploadId, PartNumber: partNumber });
+    return getSignedUrl(this.presignClient, command, { expiresIn: options.expiresInSeconds });
+  }
+
+  async completeMultipartUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<void> {
+    const ordered = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+    const command = new CompleteMultipartUploadCommand({
       Bucket: this.config.bucket,
       Key: this.objectKey(key),
-      ResponseContentType: options.contentType,
-      ResponseCacheControl: 'private, no-store',
+      UploadId: uploadId,
+      MultipartUpload: { Parts: ordered.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })) },
     });
+    await this.client.send(command);
+  }
 
-    return getSignedUrl(this.presignClient, command, { expiresIn: options.expiresInSeconds });
+  async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
+    const command = new AbortMultipartUploadCommand({ Bucket: this.config.bucket, Key: this.objectKey(key), UploadId: uploadId });
+
+    try {
+      await this.client.send(command);
+    } catch (error) {
+      // NoSuchUpload: completed, aborted before, or swept by a bucket lifecycle rule.
+      if (!isNoSuchUpload(error)) throw error;
+    }
+  }
+
+  async listParts(key: string, uploadId: string): Promise<UploadedPart[]> {
+    const parts: UploadedPart[] = [];
+    let marker: string | undefined;
+
+    do {
+      const command = new ListPartsCommand({ Bucket: this.config.bucket, Key: this.objectKey(key), UploadId: uploadId, PartNumberMarker: marker });
+      const output = await this.client.send(command);
+      for (const part of output.Parts ?? []) {
+        if (part.PartNumber !== undefined && part.ETag) parts.push({ partNumber: part.PartNumber, etag: part.ETag, size: part.Size });
+      }
+      marker = output.IsTruncated ? output.NextPartNumberMarker : undefined;
+    } while (marker);
+
+    return parts;
+  }
+
+  async list(prefix: string, options: { limit: number }): Promise<ListedObject[]> {
+    const objects: ListedObject[] = [];
+    let continuationToken: string | undefined;
+
+    do {
+      const command = new ListObjectsV2Command({
+        Bucket: this.config.bucket,
+        Prefix: this.config.prefix + prefix,
+        ContinuationToken: continuationToken,
+      });
+      const output = await this.client.send(command);
+      for (const object of output.Contents ?? []) {
+        if (!object.Key) continue;
+        objects.push({ key: object.Key.slice(this.config.prefix.length), size: object.Size ?? 0, lastModified: object.LastModified });
+      }
+      continuationToken = output.IsTruncated ? output.NextContinuationToken : undefined;
+    } while (continuationToken && objects.length < options.limit);
+
+    return objects.slice(0, options.limit);
   }
 
   publicOrigin(): string {
@@ -135,6 +240,18 @@ export class S3Storage implements Storage {
   async check(): Promise<void> {
     const command = new HeadBucketCommand({ Bucket: this.config.bucket });
     await this.client.send(command, { abortSignal: AbortSignal.timeout(CHECK_TIMEOUT_MS) });
+  }
+
+  /**
+   * Counts the sockets to the S3 endpoint that carry a request right now. Idle keep-alive sockets are not
+   * counted. Tests use it to prove that aborted downloads give their socket back.
+   */
+  socketsInUse(): number {
+    let count = 0;
+    for (const agent of [this.agents.http, this.agents.https]) {
+      for (const sockets of Object.values(agent.sockets)) count += sockets?.length ?? 0;
+    }
+    return count;
   }
 
   async close(): Promise<void> {
@@ -184,15 +301,24 @@ export class S3Storage implements Storage {
   }
 }
 
-function createApiClient(config: S3Config): S3Client {
-  const agentOptions = { keepAlive: true, maxSockets: config.maxSockets };
+interface ApiAgents {
+  http: http.Agent;
+  https: https.Agent;
+}
 
+function createApiAgents(config: S3Config): ApiAgents {
+  const agentOptions = { keepAlive: true, maxSockets: config.maxSockets };
+  return { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
+}
+
+/** Creates the client that sends every API request, with the connection pool of S3_MAX_SOCKETS. */
+export function createApiClient(config: S3Config, agents: ApiAgents = createApiAgents(config)): S3Client {
   // socketTimeout is an idle timeout: it ends a download whose reader has stalled (a paused proxy stream),
   // which returns the socket to the pool. There is no total request timeout because an upload part or a
   // long video legitimately takes minutes.
   const requestHandler = new NodeHttpHandler({
-    httpAgent: new http.Agent(agentOptions),
-    httpsAgent: new https.Agent(agentOptions),
+    httpAgent: agents.http,
+    httpsAgent: agents.https,
     connectionTimeout: CONNECTION_TIMEOUT_MS,
     socketTimeout: SOCKET_IDLE_TIMEOUT_MS,
   });
@@ -253,6 +379,16 @@ function assertPresignLifetime(seconds: number): void {
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_PRESIGN_SECONDS) {
     throw new RangeError(`Invalid presigned URL lifetime ${seconds}: expected whole seconds from 1 to ${MAX_PRESIGN_SECONDS}`);
   }
+}
+
+function assertPartNumber(partNumber: number): void {
+  if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS) {
+    throw new RangeError(`Invalid part number ${partNumber}: expected a whole number from 1 to ${MAX_PARTS}`);
+  }
+}
+
+function isNoSuchUpload(error: unknown): boolean {
+  return error instanceof S3ServiceException && (error.name === 'NoSuchUpload' || error.$metadata.httpStatusCode === 404);
 }
 
 function isNotFound(error: unknown): boolean {

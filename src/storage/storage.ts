@@ -30,6 +30,30 @@ export interface Storage {
    */
   presignRead(key: string, options: { expiresInSeconds: number; contentType: string }): Promise<string | null>;
 
+  /**
+   * A URL that lets a browser PUT the object with exactly this Content-Type until it expires, or null when
+   * uploads must go through the app (local storage).
+   */
+  presignWrite(key: string, options: { expiresInSeconds: number; contentType: string }): Promise<string | null>;
+
+  /** Starts a multipart upload and returns its upload id. Throws DirectUploadUnsupportedError on local storage. */
+  createMultipartUpload(key: string, options: { contentType: string }): Promise<string>;
+
+  /** A URL that lets a browser PUT one part (1..10000) of a multipart upload, or null on local storage. */
+  presignUploadPart(key: string, uploadId: string, partNumber: number, options: { expiresInSeconds: number }): Promise<string | null>;
+
+  /** Joins the parts, in partNumber order, into the object. */
+  completeMultipartUpload(key: string, uploadId: string, parts: UploadedPart[]): Promise<void>;
+
+  /** Discards the upload and every part stored so far. Succeeds when the upload is already gone. */
+  abortMultipartUpload(key: string, uploadId: string): Promise<void>;
+
+  /** The parts stored so far, in partNumber order. */
+  listParts(key: string, uploadId: string): Promise<UploadedPart[]>;
+
+  /** Every object whose key starts with `prefix`, in key order, up to `limit` objects. */
+  list(prefix: string, options: { limit: number }): Promise<ListedObject[]>;
+
   /** The origin browsers fetch media from when it is not the site itself (for the CSP), or null. */
   publicOrigin(): string | null;
 
@@ -46,6 +70,19 @@ export interface ObjectInfo {
   lastModified: Date | undefined;
 }
 
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+  /** Known when listed from storage; a browser reports only the ETag. */
+  size?: number;
+}
+
+export interface ListedObject {
+  key: string;
+  size: number;
+  lastModified: Date | undefined;
+}
+
 /** Inclusive byte offsets, as in an HTTP Range header. */
 export interface ByteRange {
   start: number;
@@ -57,5 +94,13 @@ export class InvalidKeyError extends Error {
   constructor(key: string, reason: string) {
     super(`Invalid storage key ${JSON.stringify(key)}: ${reason}`);
     this.name = 'InvalidKeyError';
+  }
+}
+
+/** Thrown by local storage for the multipart calls, because browsers upload local files through the app. */
+export class DirectUploadUnsupportedError extends Error {
+  constructor() {
+    super('Local storage takes uploads through the app; multipart uploads to storage need STORAGE=s3');
+    this.name = 'DirectUploadUnsupportedError';
   }
 }

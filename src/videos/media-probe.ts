@@ -44,16 +44,24 @@ export async function readMp4DurationSeconds(filePath: string): Promise<number |
 
   try {
     const { size } = await file.stat();
-    const moov = await findBox(file, 0, size, 'moov');
-    if (!moov) return null;
-
-    const mvhd = await findBox(file, moov.bodyStart, moov.end, 'mvhd');
-    if (!mvhd) return null;
-
-    return await readMvhdDuration(file, mvhd);
+    return await readMp4Duration((position, length) => readAt(file, position, length), size);
   } finally {
     await file.close();
   }
+}
+
+/** Reads up to `length` bytes at `position`; fewer only at the end of the object. */
+export type ReadBytesAt = (position: number, length: number) => Promise<Buffer>;
+
+/** Like readMp4DurationSeconds, for an object of `size` bytes read through `read`, such as ranged storage reads. */
+export async function readMp4Duration(read: ReadBytesAt, size: number): Promise<number | null> {
+  const moov = await findBox(read, 0, size, 'moov');
+  if (!moov) return null;
+
+  const mvhd = await findBox(read, moov.bodyStart, moov.end, 'mvhd');
+  if (!mvhd) return null;
+
+  return readMvhdDuration(read, mvhd);
 }
 
 interface Box {
@@ -73,11 +81,11 @@ function startsWith(buffer: Buffer, magic: Buffer): boolean {
   return buffer.length >= magic.length && buffer.subarray(0, magic.length).equals(magic);
 }
 
-async function findBox(file: FileHandle, start: number, end: number, type: string): Promise<Box | null> {
+async function findBox(read: ReadBytesAt, start: number, end: number, type: string): Promise<Box | null> {
   let offset = start;
 
   for (let count = 0; offset < end && count < MAX_BOXES_PER_LEVEL; count += 1) {
-    const box = await readBoxHeader(file, offset, end);
+    const box = await readBoxHeader(read, offset, end);
     if (!box) return null;
     if (box.type === type) return box;
 
@@ -87,8 +95,8 @@ async function findBox(file: FileHandle, start: number, end: number, type: strin
 }
 
 /** Returns null for a truncated header or a size that does not fit inside the parent box. */
-async function readBoxHeader(file: FileHandle, offset: number, parentEnd: number): Promise<Box | null> {
-  const header = await readAt(file, offset, Math.min(MAX_BOX_HEADER_BYTES, parentEnd - offset));
+async function readBoxHeader(read: ReadBytesAt, offset: number, parentEnd: number): Promise<Box | null> {
+  const header = await readSome(read, offset, Math.min(MAX_BOX_HEADER_BYTES, parentEnd - offset));
   if (header.length < 8) return null;
 
   const type = header.toString('latin1', 4, 8);
@@ -110,8 +118,8 @@ async function readBoxHeader(file: FileHandle, offset: number, parentEnd: number
   return { type, bodyStart: offset + headerBytes, end: offset + size };
 }
 
-async function readMvhdDuration(file: FileHandle, mvhd: Box): Promise<number | null> {
-  const body = await readAt(file, mvhd.bodyStart, Math.min(MVHD_V1_BYTES, mvhd.end - mvhd.bodyStart));
+async function readMvhdDuration(read: ReadBytesAt, mvhd: Box): Promise<number | null> {
+  const body = await readSome(read, mvhd.bodyStart, Math.min(MVHD_V1_BYTES, mvhd.end - mvhd.bodyStart));
   if (body.length < MVHD_V0_BYTES) return null;
 
   const version = body.readUInt8(0);
@@ -134,6 +142,10 @@ async function readMvhdDuration(file: FileHandle, mvhd: Box): Promise<number | n
 
   if (timescale === 0 || duration === 0) return null;
   return duration / timescale;
+}
+
+function readSome(read: ReadBytesAt, position: number, length: number): Promise<Buffer> {
+  return length <= 0 ? Promise.resolve(Buffer.alloc(0)) : read(position, length);
 }
 
 async function readAt(file: FileHandle, position: number, length: number): Promise<Buffer> {

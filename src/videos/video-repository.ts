@@ -81,3 +81,38 @@ function toVideo(row: VideosTable): Video {
     updatedAt: row.updated_at,
   };
 }
+
+export async function updateVideoDetails(
+  db: Db,
+  id: string,
+  details: { title: string; description: string; now: Date },
+): Promise<void> {
+  await db
+    .updateTable('videos')
+    .set({ title: details.title, description: details.description, updated_at: details.now.toISOString() })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function setVideoPublished(db: Db, id: string, published: boolean, now: Date): Promise<void> {
+  await db
+    .updateTable('videos')
+    .set({ published: published ? 1 : 0, updated_at: now.toISOString() })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function setVideoPoster(db: Db, id: string, posterKey: string | null, now: Date): Promise<void> {
+  await db.updateTable('videos').set({ poster_key: posterKey, updated_at: now.toISOString() }).where('id', '=', id).execute();
+}
+
+export async function deleteVideoRecord(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('videos').where('id', '=', id).execute();
+}
+
+/** Returns the subset of `keys` that already belong to a video in the catalogue. */
+export async function findRegisteredStorageKeys(db: Db, keys: string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const rows = await db.selectFrom('videos').select('storage_key').where('storage_key', 'in', keys).execute();
+  return new Set(rows.map((row) => row.storage_key));
+}
