@@ -6,8 +6,10 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 
+import { adminRouter } from './admin/admin-router.js';
 import { authRouter } from './auth/auth-routes.js';
 import { loadCurrentUser } from './auth/current-user.js';
+import { endExpiredSessions } from './auth/session-lifetime.js';
 import { sessionMiddleware } from './auth/session-middleware.js';
 import { catalogueRouter } from './catalogue/catalogue-routes.js';
 import type { AppContext } from './http/context.js';
@@ -34,12 +36,14 @@ export function createApp(context: AppContext): Express {
 
   app.use(express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 }));
   app.use(sessionMiddleware(context));
+  app.use(endExpiredSessions(context));
   app.use(loadCurrentUser(context));
   app.use(csrfProtection());
 
   app.use(authRouter(context));
   app.use(catalogueRouter(context));
   app.use(playbackRouter(context));
+  app.use(adminRouter(context));
 
   app.use(notFoundHandler);
   app.use(errorHandler(context.log));
@@ -74,7 +78,8 @@ function securityHeaders(context: AppContext) {
         styleSrc: ["'self'"],
         imgSrc: [...withStorage, 'data:'],
         mediaSrc: [...withStorage, 'blob:'],
-        connectSrc: withStorage,
+        // Admin uploads to S3 go from the browser straight to the bucket, whatever the delivery mode.
+        connectSrc: context.config.storage === 's3' ? ["'self'", context.storage.publicOrigin()!] : withStorage,
         objectSrc: ["'none'"],
         frameAncestors: ["'self'"],
         formAction: ["'self'"],

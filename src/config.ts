@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -23,12 +24,43 @@ const urlText = z
   .pipe(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional())
   .optional();
 
+/** An origin such as https://videos.example.com or http://127.0.0.1:3000: scheme, host and port only. */
+const originText = z
+  .string()
+  .trim()
+  .refine(isBareOrigin, { error: 'must be an origin such as https://videos.example.com, with no path, query or trailing slash' })
+  .transform((value) => new URL(value).origin);
+
+const optionalOriginText = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .pipe(originText.optional())
+  .optional();
+
+const originListText = z
+  .string()
+  .trim()
+  .transform((value, context) => {
+    const items = value === '' ? [] : value.split(',').map((item) => item.trim());
+
+    for (const item of items.filter((candidate) => !isBareOrigin(candidate))) {
+      context.addIssue({
+        code: 'custom',
+        message: `contains ${JSON.stringify(item)}, which is not an origin: list origins such as https://partner.example.com, with no path or trailing slash, separated by commas`,
+      });
+    }
+    return items.filter(isBareOrigin).map((item) => new URL(item).origin);
+  });
+
+// Digits only: Number() would also take "1e3", "0x10" or "Infinity", which are typos in a port or a TTL.
 const integerText = (min: number, max: number) =>
-  z.coerce
-    .number({ error: 'must be a whole number' })
-    .int({ error: 'must be a whole number' })
-    .min(min, { error: `must be at least ${min}` })
-    .max(max, { error: `must be at most ${max}` });
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, { error: 'must be a whole number' })
+    .transform(Number)
+    .pipe(z.number().min(min, { error: `must be at least ${min}` }).max(max, { error: `must be at most ${max}` }));
 
 /**
  * TRUST_PROXY accepts what Express's "trust proxy" setting accepts: false, true (trust every hop, only safe
@@ -37,6 +69,10 @@ const integerText = (min: number, max: number) =>
 const trustProxyText = z
   .string()
   .trim()
+  // Checked here because Express only throws on a bad address list when the app is built, after start-up.
+  .refine(isTrustProxyValue, {
+    error: 'must be false, true, a hop count, or a comma-separated list of IP addresses, CIDR ranges, loopback, linklocal or uniquelocal',
+  })
   .transform((value): boolean | number | string => {
     if (value === '' || value === 'false') return false;
     if (value === 'true') return true;
@@ -59,6 +95,12 @@ const environmentSchema = z.object({
   SESSION_SECRET: optionalText,
   MEDIA_SIGNING_KEY: optionalText,
   SESSION_IDLE_MINUTES: integerText(5, 60 * 24 * 90).default(60 * 24 * 14),
+  SESSION_MAX_HOURS: integerText(1, 24 * 365).default(24 * 14),
+  LOGIN_MAX_ATTEMPTS_PER_IP: integerText(1, 100_000).default(20),
+  LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: integerText(1, 1000).default(5),
+  PUBLIC_URL: optionalOriginText,
+  ALLOWED_EMBED_ORIGINS: originListText.default([]),
+  SHUTDOWN_GRACE_SECONDS: integerText(0, 3600).default(10),
   TRUST_PROXY: trustProxyText.default(false),
   SEED_DEMO: booleanText.optional(),
   LOG_LEVEL: z
@@ -71,6 +113,12 @@ const environmentSchema = z.object({
   MEDIA_DELIVERY: z.enum(['redirect', 'proxy'], { error: 'must be redirect or proxy' }).optional(),
   MEDIA_URL_TTL_SECONDS: integerText(5, 604800).default(60),
   MAX_UPLOAD_MB: integerText(1, 1024 * 1024).default(5120),
+  MULTIPART_THRESHOLD_MB: integerText(5, 1024 * 1024).default(100),
+  IMPORT_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[^/\\.][^\\]*\/$/, { error: 'must be a key prefix ending in "/", such as import/' })
+    .default('import/'),
   S3_BUCKET: optionalText,
   S3_REGION: optionalText,
   S3_PREFIX: optionalText,
@@ -104,6 +152,16 @@ export interface Config {
   sessionSecret: string | undefined;
   mediaSigningKey: string | undefined;
   sessionIdleMs: number;
+  /** Absolute session lifetime from login, however active the session is. */
+  sessionMaxMs: number;
+  loginMaxAttemptsPerIp: number;
+  /** Failed attempts only; successful logins do not count against the account. */
+  loginMaxAttemptsPerAccount: number;
+  /** The site's public origin (PUBLIC_URL), without a trailing slash. */
+  publicUrl: string | undefined;
+  /** Origins besides the site itself whose pages may request grants and media (the hotlink guard). */
+  allowedEmbedOrigins: string[];
+  shutdownGraceMs: number;
   trustProxy: boolean | number | string;
   seedDemo: boolean;
   logLevel: NonNullable<Environment['LOG_LEVEL']>;
@@ -113,6 +171,10 @@ export interface Config {
   delivery: 'redirect' | 'proxy';
   mediaUrlTtlSeconds: number;
   maxUploadBytes: number;
+  /** Browser uploads to S3 of at least this many bytes use a multipart upload instead of one PUT. */
+  multipartThresholdBytes: number;
+  /** Key prefix under which the admin console lists stored objects that can be imported as videos. */
+  importPrefix: string;
   s3: S3Config | undefined;
 }
 
@@ -125,19 +187,18 @@ export class ConfigError extends Error {
 
 /** Reads the environment into one validated Config, or throws ConfigError listing every problem at once. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
-  const parsed = environmentSchema.safeParse(source);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => {
+  const given = withoutBlanks(source);
+  const parsed = environmentSchema.safeParse(given);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
         const name = issue.path.join('.');
-        const value = source[name];
-        const shown = value === undefined || /SECRET|KEY/.test(name) ? '' : ` (got "${value}")`;
-        return `${name} ${issue.message}${shown}`;
-      }),
-    );
-  }
-  const env = parsed.data;
-  const problems: string[] = [];
+        return `${name} ${issue.message}${shownValue(name, given[name])}`;
+      });
+  // With a bad variable, the checks across variables still run on the others (the bad ones take their
+  // defaults), so one start lists every problem.
+  const env = parsed.success ? parsed.data : environmentSchema.safeParse(withoutNames(given, problemNames(parsed.error))).data;
+  if (!env) throw new ConfigError(problems);
 
   const s3 = env.STORAGE === 's3' ? buildS3Config(env, problems) : undefined;
   if (env.STORAGE !== 's3') {
@@ -147,6 +208,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
   }
   if (env.NODE_ENV === 'production') {
     checkProductionSecrets(env, problems);
+    checkProductionCookies(env, problems);
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -160,6 +222,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
     sessionSecret: env.SESSION_SECRET,
     mediaSigningKey: env.MEDIA_SIGNING_KEY,
     sessionIdleMs: env.SESSION_IDLE_MINUTES * 60_000,
+    sessionMaxMs: env.SESSION_MAX_HOURS * 3_600_000,
+    loginMaxAttemptsPerIp: env.LOGIN_MAX_ATTEMPTS_PER_IP,
+    loginMaxAttemptsPerAccount: env.LOGIN_MAX_ATTEMPTS_PER_ACCOUNT,
+    publicUrl: env.PUBLIC_URL,
+    allowedEmbedOrigins: env.ALLOWED_EMBED_ORIGINS,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_SECONDS * 1000,
     trustProxy: env.TRUST_PROXY,
     seedDemo: env.SEED_DEMO ?? env.NODE_ENV !== 'production',
     logLevel: env.LOG_LEVEL ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
@@ -168,8 +236,46 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
     delivery: env.STORAGE === 's3' ? (env.MEDIA_DELIVERY ?? 'redirect') : 'proxy',
     mediaUrlTtlSeconds: env.MEDIA_URL_TTL_SECONDS,
     maxUploadBytes: env.MAX_UPLOAD_MB * 1024 * 1024,
+    multipartThresholdBytes: env.MULTIPART_THRESHOLD_MB * 1024 * 1024,
+    importPrefix: env.IMPORT_PREFIX,
     s3,
   };
+}
+
+/** An empty variable, as in `PORT=` copied from .env.example, means "not set": its default applies. */
+function withoutBlanks(source: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(source).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1].trim() !== ''),
+  );
+}
+
+function withoutNames(source: Record<string, string>, names: Set<string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(source).filter(([name]) => !names.has(name)));
+}
+
+function problemNames(error: z.ZodError): Set<string> {
+  return new Set(error.issues.map((issue) => String(issue.path[0])));
+}
+
+/** The rejected value for the message, without secrets: none for keys, and URLs without their user and password. */
+function shownValue(name: string, value: string | undefined): string {
+  if (value === undefined || /SECRET|KEY|PASSWORD/.test(name)) return '';
+  return ` (got "${value.replace(/\/\/[^/@]*@/, '//***@')}")`;
+}
+
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isTrustProxyValue(value: string): boolean {
+  if (value === 'false' || value === 'true' || /^\d+$/.test(value)) return true;
+  return value.split(',').every((entry) => {
+    const [address = '', bits, ...rest] = entry.trim().split('/');
+    if (TRUST_PROXY_NAMES.has(address) && bits === undefined) return true;
+    const version = isIP(address);
+    if (version === 0 || rest.length > 0) return false;
+    if (bits === undefined) return true;
+    if (/^\d+$/.test(bits)) return Number(bits) <= (version === 4 ? 32 : 128);
+    return version === 4 && isIP(bits) === 4;
+  });
 }
 
 function buildS3Config(env: Environment, problems: string[]): S3Config | undefined {
@@ -203,4 +309,36 @@ function checkProductionSecrets(env: Environment, problems: string[]): void {
       problems.push(`${name} is still the example value: replace it with a random one (openssl rand -hex 32)`);
     }
   }
+}
+
+/**
+ * The app never terminates TLS itself, so in production it must run behind a TLS proxy. The session cookie
+ * is marked Secure only when Express treats the request as HTTPS, which needs TRUST_PROXY to believe the
+ * proxy's X-Forwarded-Proto. Without both settings, session cookies would travel without the Secure flag.
+ */
+function checkProductionCookies(env: Environment, problems: string[]): void {
+  if (!env.PUBLIC_URL) {
+    problems.push('PUBLIC_URL is missing: production needs the https:// origin that browsers use, e.g. https://videos.example.com');
+    return;
+  }
+  if (!env.PUBLIC_URL.startsWith('https://')) {
+    problems.push(`PUBLIC_URL must start with https:// in production (got "${env.PUBLIC_URL}"): put a TLS-terminating proxy in front of the app`);
+    return;
+  }
+  // A hop count of 0 trusts no proxy, so it leaves X-Forwarded-Proto unread just as false does.
+  if (env.TRUST_PROXY === false || env.TRUST_PROXY === 0) {
+    problems.push(
+      'TRUST_PROXY is not set: the app listens on plain HTTP behind the TLS proxy of PUBLIC_URL, and without TRUST_PROXY ' +
+        'it cannot see that requests arrived over HTTPS, so session cookies would not be Secure. Set TRUST_PROXY=1 for one proxy in front',
+    );
+  }
+}
+
+function isBareOrigin(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+
+  const url = new URL(value);
+  const hasOnlyOrigin = url.username === '' && url.password === '' && url.search === '' && url.hash === '';
+  // new URL() adds "/" as the path of "https://host", so the original text must not end in one.
+  return (url.protocol === 'https:' || url.protocol === 'http:') && hasOnlyOrigin && url.pathname === '/' && !value.endsWith('/');
 }

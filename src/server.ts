@@ -11,7 +11,6 @@ import { createLogger, type Logger } from './logger.js';
 import { openServices, type Services } from './services.js';
 
 const SESSION_PRUNE_INTERVAL_MS = 15 * 60_000;
-const SHUTDOWN_GRACE_MS = 10_000;
 
 async function main(): Promise<void> {
   const config = readConfigOrExit();
@@ -52,7 +51,7 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
-  const stop = (signal: string) => shutDown(server, services, sessionStore, log, signal);
+  const stop = (signal: string) => shutDown(server, services, sessionStore, log, signal, config.shutdownGraceMs);
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 }
@@ -71,6 +70,11 @@ function readConfigOrExit(): Config {
 
 async function seedIfWanted(context: AppContext, config: Config): Promise<void> {
   if (!config.seedDemo) return;
+  // Demo accounts with well-known emails and passwords on the console have no place on a live site.
+  if (config.env === 'production') {
+    context.log.warn('SEED_DEMO is ignored in production: no demo data is added');
+    return;
+  }
   try {
     const accounts = await seedDemo({ db: context.db, storage: context.storage, log: context.log });
     if (accounts) printDemoAccounts(accounts, `http://localhost:${config.port}`);
@@ -80,12 +84,19 @@ async function seedIfWanted(context: AppContext, config: Config): Promise<void> 
 }
 
 /** Stops accepting connections, lets in-flight responses finish for a while, then closes clients and exits. */
-async function shutDown(server: Server, services: Services, sessionStore: DatabaseSessionStore, log: Logger, signal: string): Promise<void> {
-  log.info({ signal }, 'shutting down');
+async function shutDown(
+  server: Server,
+  services: Services,
+  sessionStore: DatabaseSessionStore,
+  log: Logger,
+  signal: string,
+  graceMs: number,
+): Promise<void> {
+  log.info({ signal, graceMs }, 'shutting down');
   const forced = setTimeout(() => {
-    log.warn({ graceMs: SHUTDOWN_GRACE_MS }, 'in-flight requests still open after the grace period; closing them');
+    log.warn({ graceMs }, 'in-flight requests still open after the grace period (SHUTDOWN_GRACE_SECONDS); closing them');
     server.closeAllConnections();
-  }, SHUTDOWN_GRACE_MS);
+  }, graceMs);
   forced.unref();
 
   server.closeIdleConnections();

@@ -1,6 +1,8 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 
+import { loginRateLimits } from './login-rate-limit.js';
+import { DatabaseRateLimitStore } from './rate-limit-store.js';
 import { MAX_PASSWORD_LENGTH, dummyPasswordHash, verifyPassword } from './passwords.js';
 import { safeReturnPath } from './return-path.js';
 import { destroySession, regenerateSession, saveSession } from './session-promises.js';
@@ -21,7 +23,9 @@ const loginForm = z.object({
 export function authRouter(context: AppContext): Router {
   const router = Router();
   router.get('/login', showLoginController);
-  router.post('/login', loginController(context));
+  // Counters live in the database, so every instance counts the same attempts and a restart forgets none.
+  const limits = loginRateLimits(context, { createStore: (name) => new DatabaseRateLimitStore(context.db, `login-${name}:`) });
+  router.post('/login', ...limits, loginController(context));
   router.post('/logout', logoutController(context));
   return router;
 }

@@ -7,6 +7,7 @@ import { openServices, type Services } from '../services.js';
 import { CliError, type CliIo } from './cli-io.js';
 import { addUserCommand, addVideoCommand, listVideosCommand, setSubscriptionCommand } from './commands.js';
 import { exportCommand, importCommand, migrateCommand } from './db-commands.js';
+import { registerS3Commands } from './s3-commands.js';
 
 /**
  * Runs one reelgate command and returns its exit code: 0 on success, 1 on an error (printed as one line
@@ -25,6 +26,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   };
 
   const program = buildProgram(io, withServices);
+  registerS3Commands(program, io, () => loadConfig(withDotenv(io), io.cwd));
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

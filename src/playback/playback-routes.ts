@@ -7,6 +7,7 @@ import type { AppContext } from '../http/context.js';
 import { currentUserOf } from '../http/locals.js';
 import { ensureCanWatch, watchLocalsOf } from './entitlement.js';
 import { issueGrant } from './grants.js';
+import { hotlinkGuard } from './hotlink-guard.js';
 import { isMediaTokenValid } from './media-token.js';
 import { sendObject } from './send-object.js';
 
@@ -19,9 +20,11 @@ const mediaQuery = z.object({
 
 export function playbackRouter(context: AppContext): Router {
   const router = Router();
+  const refuseOtherSites = hotlinkGuard(context);
 
   router.get(
     '/api/videos/:id/playback',
+    refuseOtherSites,
     noStore,
     requireLogin,
     ensureCanWatch(context, { refuse: true }),
@@ -30,7 +33,14 @@ export function playbackRouter(context: AppContext): Router {
 
   // Every request for bytes, including each Range request of a seek, passes the session and
   // subscription check again, so a revocation stops the stream on its next request.
-  const media = [noStore, requireLogin, mediaTokenValidator(context), ensureCanWatch(context, { refuse: true }), mediaController(context)];
+  const media = [
+    refuseOtherSites,
+    noStore,
+    requireLogin,
+    mediaTokenValidator(context),
+    ensureCanWatch(context, { refuse: true }),
+    mediaController(context),
+  ];
   router.get('/media/:id', ...media);
   router.head('/media/:id', ...media);
 
