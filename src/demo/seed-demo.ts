@@ -61,7 +61,11 @@ export async function seedDemo(services: { db: Db; storage: Storage; log: Logger
 }
 
 /** The one place the demo passwords appear: the console of the first start, never the log. */
-export function printDemoAccounts(accounts: DemoAccounts, siteUrl: string, write = (text: string) => process.stdout.write(text)): void {
+export function printDemoAccounts(
+  accounts: DemoAccounts,
+  siteUrl: string,
+  write: (text: string) => void = (text) => process.stdout.write(text),
+): void {
   write(
     [
       '',
