@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 import pg from 'pg';
 import { defineConfig } from 'vitest/config';
 
@@ -33,6 +35,11 @@ async function postgresReachable(): Promise<boolean> {
   }
 }
 
+// One id per run, handed to every worker, so each run creates and drops only its own PostgreSQL schemas.
+const RUN_ID = randomBytes(4).toString('hex');
+// The global setup runs in this process and reads the id from the environment.
+process.env.REELGATE_TEST_RUN = RUN_ID;
+
 export default defineConfig(async () => {
   const withPostgres = await postgresReachable();
   if (!withPostgres) {
@@ -49,8 +56,9 @@ export default defineConfig(async () => {
   };
   return {
     test: {
+      globalSetup: withPostgres ? ['test/helpers/postgres-global-setup.ts'] : [],
       projects: [
-        { test: { ...shared, name: 'sqlite', include: ['test/**/*.test.ts'], env: { NODE_ENV: 'test', REELGATE_TEST_DB: 'sqlite' } } },
+        { test: { ...shared, name: 'sqlite', include: ['test/**/*.test.ts'], env: { NODE_ENV: 'test', REELGATE_TEST_DB: 'sqlite', REELGATE_TEST_RUN: RUN_ID } } },
         ...(withPostgres
           ? [
               {
@@ -58,8 +66,7 @@ export default defineConfig(async () => {
                   ...shared,
                   name: 'postgres',
                   include: DATABASE_TESTS,
-                  env: { NODE_ENV: 'test', REELGATE_TEST_DB: 'postgres' },
-                  globalSetup: ['test/helpers/postgres-global-setup.ts'],
+                  env: { NODE_ENV: 'test', REELGATE_TEST_DB: 'postgres', REELGATE_TEST_RUN: RUN_ID },
                 },
               },
             ]

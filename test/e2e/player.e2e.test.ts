@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
-import { startAppServer, type Account, type AppServer } from './app-server.js';
+import { startAppServer, type Account, type AppServer } from '../helpers/app-server.js';
 import { CHROMIUM_MISSING_MESSAGE, chromiumAvailable, launchChromium } from './chromium.js';
 import { saveFailureArtifacts } from './failure-artifacts.js';
 import {

@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 
-import type { Account } from './app-server.js';
+import type { Account } from '../helpers/app-server.js';
 
 const NAVIGATION_TIMEOUT_MS = 10_000;
 const GRANT_PATH = /^\/api\/videos\/[^/]+\/playback$/;

@@ -16,11 +16,16 @@ export interface Account {
   password: string;
 }
 
+const NO_ACCOUNT: Account = { email: '', password: '' };
+
 export interface AppServer {
   baseUrl: string;
   dataDir: string;
+  /** The demo accounts the first start printed; empty strings with `demo: false`. */
   admin: Account;
   subscriber: Account;
+  /** Everything the process printed so far. */
+  output: { stdout: string; stderr: string };
   /** Runs `reelgate ARGS` on the same DATA_DIR and environment as the server and returns its stdout. */
   runCli(args: string[], stdin?: string): Promise<string>;
   stop(): Promise<void>;
@@ -30,7 +35,7 @@ export interface AppServer {
  * Starts `node dist/server.js` as a user would, on a free loopback port and a fresh DATA_DIR, and reads the
  * demo accounts from its console. `env` adds settings such as MEDIA_URL_TTL_SECONDS or the S3 ones.
  */
-export async function startAppServer(env: Record<string, string> = {}): Promise<AppServer> {
+export async function startAppServer(env: Record<string, string> = {}, options: { demo?: boolean } = {}): Promise<AppServer> {
   if (!fs.existsSync(SERVER_SCRIPT)) {
     throw new Error(`${SERVER_SCRIPT} is missing: run "npm run build" before the e2e tests`);
   }
@@ -54,11 +59,12 @@ export async function startAppServer(env: Record<string, string> = {}): Promise<
 
   try {
     await waitUntilHealthy(baseUrl, child, output);
-    const accounts = await waitForDemoAccounts(output);
+    const accounts = options.demo === false ? { admin: NO_ACCOUNT, subscriber: NO_ACCOUNT } : await waitForDemoAccounts(output);
     return {
       baseUrl,
       dataDir,
       ...accounts,
+      output,
       runCli: (args, stdin) => runCli(args, { cwd: dataDir, env: serverEnv, stdin }),
       stop: () => stopServer(child, dataDir),
     };
@@ -95,7 +101,7 @@ async function waitUntilHealthy(baseUrl: string, child: ChildProcess, output: Ca
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) {
-      throw new Error(`reelgate exited with code ${child.exitCode} before listening:\n${output.stderr}`);
+      throw new Error(`reelgate exited with code ${child.exitCode} before listening:\n${output.stderr}\n${output.stdout}`);
     }
     try {
       const response = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(1000) });

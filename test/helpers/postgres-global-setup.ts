@@ -1,10 +1,9 @@
 import pg from 'pg';
 
-import { SCHEMA_PREFIX, testDatabaseUrl } from './test-database.js';
+import { runSchemaPrefix, testDatabaseUrl } from './test-database.js';
 
-/** Drops the schemas that the PostgreSQL test project created, before and after the run. */
-export async function setup(): Promise<() => Promise<void>> {
-  await dropTestSchemas();
+/** Drops the schemas that this test run created, when it ends. */
+export function setup(): () => Promise<void> {
   return dropTestSchemas;
 }
 
@@ -12,7 +11,7 @@ async function dropTestSchemas(): Promise<void> {
   const client = new pg.Client({ connectionString: testDatabaseUrl() });
   await client.connect();
   try {
-    const { rows } = await client.query<{ nspname: string }>('select nspname from pg_namespace where nspname like $1', [`${SCHEMA_PREFIX}%`]);
+    const { rows } = await client.query<{ nspname: string }>('select nspname from pg_namespace where nspname like $1', [`${runSchemaPrefix()}%`]);
     for (const { nspname } of rows) await client.query(`drop schema if exists ${nspname} cascade`);
   } finally {
     await client.end();

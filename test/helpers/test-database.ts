@@ -8,7 +8,13 @@ import os from 'node:os';
  * restart would.
  */
 
-export const SCHEMA_PREFIX = 'rgtest_';
+const SCHEMA_PREFIX = 'rgtest_';
+
+/** Schemas of this test run only, so two runs on one database (two developers, a watch mode) leave each other alone. */
+export function runSchemaPrefix(): string {
+  const run = process.env.REELGATE_TEST_RUN ?? 'local';
+  return `${SCHEMA_PREFIX}${run}_`;
+}
 
 export function testDatabaseUrl(): string {
   return process.env.TEST_DATABASE_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/test`;
@@ -19,7 +25,7 @@ export function usesPostgres(): boolean {
 }
 
 export function schemaFor(dataDir: string): string {
-  return `${SCHEMA_PREFIX}${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
+  return `${runSchemaPrefix()}${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
 }
 
 /** Environment variables that point the app at the test database for this DATA_DIR ({} for SQLite). */
