@@ -81,9 +81,26 @@ export class LocalStorage implements Storage {
   }
 
   async write(key: string, body: Readable, options: { contentType: string; size?: number }): Promise<void> {
-    const filePath = this.pathFor(key);
+    // A source that fails while the folder is being created (a file that cannot be opened, say) emits
+    // 'error' before pipeline() listens; without this listener that error would crash the process.
+    let sourceError: unknown;
+    const rememberSourceError = (err: unknown) => {
+      sourceError = err;
+    };
+    body.once('error', rememberSourceError);
+
+    let filePath: string;
+    try {
+      filePath = this.pathFor(key);
+      await mkdir(path.dirname(filePath), { recursive: true });
+    } catch (err) {
+      body.destroy();
+      throw err;
+    } finally {
+      body.off('error', rememberSourceError);
+    }
+    if (sourceError) throw sourceError;
     const folder = path.dirname(filePath);
-    await mkdir(folder, { recursive: true });
 
     // The temp file sits in the target folder so that the rename is atomic on one file system, and readers
     // never see a half-written object.

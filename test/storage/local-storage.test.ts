@@ -26,6 +26,16 @@ async function writeText(key: string, content: string): Promise<void> {
 }
 
 describe('LocalStorage write and read', () => {
+  it('rejects a source that fails early', async () => {
+    // Fails on the next tick, while write() is still creating the folder, as an unopenable file would.
+    const failing = new Readable({ read() {} });
+    process.nextTick(() => failing.destroy(Object.assign(new Error('cannot open the poster'), { code: 'ENOENT' })));
+
+    await expect(storage.write('posters/p.jpg', failing, { contentType: 'image/jpeg' })).rejects.toMatchObject({ code: 'ENOENT' });
+
+    expect(await readdir(rootDir, { recursive: true })).toEqual(['posters']);
+  });
+
   it('round-trips content', async () => {
     await writeText('videos/abc123/film.mp4', 'hello video');
 
