@@ -5,10 +5,12 @@ import { createServer, type Server } from 'node:http';
 import { createApp } from './app.js';
 import { DatabaseSessionStore } from './auth/session-store.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { printDemoAccounts, seedDemo } from './demo/seed-demo.js';
+import { printDemoAccounts, seedDemo, type DemoAccounts } from './demo/seed-demo.js';
 import type { AppContext } from './http/context.js';
 import { createLogger, type Logger } from './logger.js';
 import { openServices, type Services } from './services.js';
+import { startTranscodeWorker } from './transcode/start-worker.js';
+import type { TranscodeWorker } from './transcode/transcode-worker.js';
 
 const SESSION_PRUNE_INTERVAL_MS = 15 * 60_000;
 
@@ -40,18 +42,23 @@ async function main(): Promise<void> {
     now: () => new Date(),
   };
 
-  await seedIfWanted(context, config);
+  const demoAccounts = await seedIfWanted(context, config);
 
   const server = createServer(createApp(context));
+  let worker: TranscodeWorker | undefined;
   server.listen({ port: config.port, host: config.host }, () => {
     log.info({ port: config.port, host: config.host ?? 'all interfaces', storage: config.storage, delivery: config.delivery, database: services.database.dialect }, 'reelgate listening');
+    worker = startTranscodeWorker(context);
+    if (demoAccounts) printDemoAccounts(demoAccounts, siteUrlOf(server, config));
   });
   server.on('error', (err) => {
     log.fatal({ err, port: config.port }, 'could not listen; is another program using PORT?');
+    // The demo data now exists, and its passwords are shown only once: show them even on this failed start.
+    if (demoAccounts) printDemoAccounts(demoAccounts, siteUrlOf(server, config));
     process.exit(1);
   });
 
-  const stop = (signal: string) => shutDown(server, services, sessionStore, log, signal, config.shutdownGraceMs);
+  const stop = (signal: string) => shutDown(server, services, sessionStore, log, signal, config.shutdownGraceMs, () => worker?.stop());
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 }
@@ -68,19 +75,27 @@ function readConfigOrExit(): Config {
   }
 }
 
-async function seedIfWanted(context: AppContext, config: Config): Promise<void> {
-  if (!config.seedDemo) return;
+async function seedIfWanted(context: AppContext, config: Config): Promise<DemoAccounts | null> {
+  if (!config.seedDemo) return null;
   // Demo accounts with well-known emails and passwords on the console have no place on a live site.
   if (config.env === 'production') {
     context.log.warn('SEED_DEMO is ignored in production: no demo data is added');
-    return;
+    return null;
   }
   try {
-    const accounts = await seedDemo({ db: context.db, storage: context.storage, log: context.log });
-    if (accounts) printDemoAccounts(accounts, `http://localhost:${config.port}`);
+    return await seedDemo({ db: context.db, storage: context.storage, log: context.log });
   } catch (err) {
     context.log.error({ err }, 'seeding the demo catalogue failed; the site starts without it');
+    return null;
   }
+}
+
+/** The address to open in a browser: localhost when listening on every interface or on loopback. */
+function siteUrlOf(server: Server, config: Config): string {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = !config.host || config.host === '0.0.0.0' || config.host === '::' || config.host === '127.0.0.1' ? 'localhost' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /** Stops accepting connections, lets in-flight responses finish for a while, then closes clients and exits. */
@@ -91,8 +106,11 @@ async function shutDown(
   log: Logger,
   signal: string,
   graceMs: number,
+  stopWorker: () => Promise<void> | undefined,
 ): Promise<void> {
   log.info({ signal, graceMs }, 'shutting down');
+  // The worker kills ffmpeg and requeues its job at once; it needs the database, so it ends before services close.
+  const workerStopped = stopWorker();
   const forced = setTimeout(() => {
     log.warn({ graceMs }, 'in-flight requests still open after the grace period (SHUTDOWN_GRACE_SECONDS); closing them');
     server.closeAllConnections();
@@ -102,6 +120,7 @@ async function shutDown(
   server.closeIdleConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   clearTimeout(forced);
+  await workerStopped;
   sessionStore.close();
   await services.close();
   log.info('stopped');
