@@ -13,6 +13,7 @@ import { testDatabaseUrl } from './test/helpers/test-database.js';
 
 const DATABASE_TESTS = [
   'test/routes/**/*.test.ts',
+  'test/catalogue/**/*.test.ts',
   'test/auth/**/*.test.ts',
   'test/admin/**/*.test.ts',
   'test/db/**/*.test.ts',

@@ -42,6 +42,22 @@ export async function listVideos(db: Db, options: { publishedOnly: boolean }): P
   return rows.map(toVideo);
 }
 
+/** One page of videos, oldest first, and the total count, for the catalogue. */
+export async function listVideosPage(
+  db: Db,
+  options: { publishedOnly: boolean; limit: number; offset: number },
+): Promise<{ videos: Video[]; total: number }> {
+  let rows = db.selectFrom('videos').selectAll().orderBy('created_at').orderBy('id');
+  let count = db.selectFrom('videos').select((eb) => eb.fn.countAll<number>().as('count'));
+  if (options.publishedOnly) {
+    rows = rows.where('published', '=', 1);
+    count = count.where('published', '=', 1);
+  }
+
+  const [page, totalRow] = await Promise.all([rows.limit(options.limit).offset(options.offset).execute(), count.executeTakeFirstOrThrow()]);
+  return { videos: page.map(toVideo), total: Number(totalRow.count) };
+}
+
 export async function insertVideo(db: Db, input: NewVideo): Promise<Video> {
   const now = (input.now ?? new Date()).toISOString();
   const row: VideosTable = {
