@@ -38,11 +38,11 @@ describe('DatabaseRateLimitStore', () => {
     const testApp = await createTestApp();
     opened.push(testApp);
     const store = new DatabaseRateLimitStore(testApp.context.db, 'test:');
-    store.init({ windowMs: 50 } as never);
+    store.init({ windowMs: 1000 } as never);
 
     expect((await store.increment('k')).totalHits).toBe(1);
     expect((await store.increment('k')).totalHits).toBe(2);
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     const fresh = await store.increment('k');
     store.shutdown();
 
