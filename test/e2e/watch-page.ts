@@ -53,6 +53,11 @@ export function withoutQueries(text: string): string {
   return text.replace(/(https?:\/\/[^\s?"']+|\/media\/[^\s?"']+)\?[^\s"')]*/g, '$1?…');
 }
 
+/** Matches a log line of a successful media response (200 or 206) from a URL that starts with `urlPrefix`. */
+export function mediaResponseLine(urlPrefix: string): RegExp {
+  return new RegExp(`^20[06] GET ${urlPrefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
+}
+
 export function countGrantRequests(watchPage: WatchPage): number {
   return watchPage.log.filter((line) => /^\d+ GET \S+\/api\/videos\/[^/]+\/playback$/.test(line)).length;
 }
