@@ -120,3 +120,16 @@ describe('GET /admin/audit', () => {
     expect(response.text).toContain('Unknown kind of change: pick one from the list.');
   });
 });
+
+describe('GET /admin/audit values', () => {
+  it('shows a subscription end as its last day', async () => {
+    await addUser(testApp, 'last-day@example.com', { subscription: { active: true } });
+    await setSubscriptionCommand(testApp.services, quietIo(), 'last-day@example.com', { active: 'true', until: '2027-06-30' });
+
+    const response = await admin.get('/admin/audit?action=subscription.set&user=last-day%40example.com').expect(200);
+
+    expect(response.text).toContain('<td>active: yes, last day: none</td>');
+    expect(response.text).toContain('<td>active: yes, last day: 2027-06-30</td>');
+    expect(response.text).not.toContain('2027-07-01');
+  });
+});

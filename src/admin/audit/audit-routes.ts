@@ -5,6 +5,7 @@ import { AUDIT_ACTIONS, isAuditAction, listAuditEntries, type AuditAction } from
 import { requireAdmin } from '../../auth/require-login.js';
 import type { AppContext } from '../../http/context.js';
 import { defineInput } from '../http/input.js';
+import { describeAuditValue } from './describe-audit-value.js';
 
 const ENTRIES_PER_PAGE = 100;
 
@@ -38,7 +39,11 @@ function auditLogController(context: AppContext) {
       beforeId: before,
       limit: ENTRIES_PER_PAGE + 1,
     });
-    const entries = rows.slice(0, ENTRIES_PER_PAGE);
+    const entries = rows.slice(0, ENTRIES_PER_PAGE).map((entry) => ({
+      ...entry,
+      before: describeAuditValue(entry.before),
+      after: describeAuditValue(entry.after),
+    }));
     const olderBefore = rows.length > ENTRIES_PER_PAGE ? entries.at(-1)!.id : null;
 
     res.render('admin/audit', {
