@@ -119,6 +119,7 @@ describe('reelgate user add', () => {
   it('without --password-stdin prints a generated password once, and it logs in', async () => {
     const result = await run(['user', 'add', 'viewer@example.com']);
 
+    expect(result.err).toBe('');
     expect(result.code).toBe(0);
     const lines = result.out.split('\n');
     expect(lines).toHaveLength(3);
