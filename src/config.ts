@@ -309,6 +309,10 @@ function checkProductionSecrets(env: Environment, problems: string[]): void {
       problems.push(`${name} is still the example value: replace it with a random one (openssl rand -hex 32)`);
     }
   }
+  // One leaked value would then give both powers: forging session cookies and forging media URLs.
+  if (env.SESSION_SECRET && env.SESSION_SECRET === env.MEDIA_SIGNING_KEY) {
+    problems.push('SESSION_SECRET and MEDIA_SIGNING_KEY are the same: give each its own random value (openssl rand -hex 32)');
+  }
 }
 
 /**
@@ -319,11 +323,8 @@ function checkProductionSecrets(env: Environment, problems: string[]): void {
 function checkProductionCookies(env: Environment, problems: string[]): void {
   if (!env.PUBLIC_URL) {
     problems.push('PUBLIC_URL is missing: production needs the https:// origin that browsers use, e.g. https://videos.example.com');
-    return;
-  }
-  if (!env.PUBLIC_URL.startsWith('https://')) {
+  } else if (!env.PUBLIC_URL.startsWith('https://')) {
     problems.push(`PUBLIC_URL must start with https:// in production (got "${env.PUBLIC_URL}"): put a TLS-terminating proxy in front of the app`);
-    return;
   }
   // A hop count of 0 trusts no proxy, so it leaves X-Forwarded-Proto unread just as false does.
   if (env.TRUST_PROXY === false || env.TRUST_PROXY === 0) {

@@ -152,6 +152,7 @@ describe('other values', () => {
       expect.stringMatching(/^SESSION_SECRET is missing/),
       expect.stringMatching(/^MEDIA_SIGNING_KEY is missing/),
       expect.stringMatching(/^PUBLIC_URL is missing/),
+      expect.stringMatching(/^TRUST_PROXY is not set/),
     ]);
   });
 
@@ -272,6 +273,26 @@ describe('production', () => {
     const problems = problemsOf({ NODE_ENV: 'production', PUBLIC_URL: PRODUCTION.PUBLIC_URL, TRUST_PROXY: '1' });
 
     expect(problems).toEqual([expect.stringMatching(/^SESSION_SECRET is missing/), expect.stringMatching(/^MEDIA_SIGNING_KEY is missing/)]);
+  });
+
+  it('lists every production problem in one start', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+
+    expect(problems).toEqual([
+      expect.stringMatching(/^SESSION_SECRET is missing/),
+      expect.stringMatching(/^MEDIA_SIGNING_KEY is missing/),
+      expect.stringMatching(/^PUBLIC_URL is missing/),
+      expect.stringMatching(/^TRUST_PROXY is not set/),
+    ]);
+  });
+
+  it('refuses the same value for both secrets', () => {
+    const shared = 'f'.repeat(40);
+
+    const error = configErrorOf({ ...PRODUCTION, SESSION_SECRET: shared, MEDIA_SIGNING_KEY: shared });
+
+    expect(error.problems).toEqual(['SESSION_SECRET and MEDIA_SIGNING_KEY are the same: give each its own random value (openssl rand -hex 32)']);
+    expect(error.message).not.toContain(shared);
   });
 
   it('keeps SEED_DEMO=true as given (the server refuses to seed in production)', () => {
