@@ -7,6 +7,7 @@ import { openServices, type Services } from '../services.js';
 import { CliError, type CliIo } from './cli-io.js';
 import { addUserCommand, addVideoCommand, listVideosCommand, setSubscriptionCommand } from './commands.js';
 import { exportCommand, importCommand, migrateCommand } from './db-commands.js';
+import { resetPasswordCommand } from './user-password-command.js';
 import { registerS3Commands } from './s3-commands.js';
 
 /**
@@ -54,13 +55,21 @@ function buildProgram(io: CliIo, withServices: WithServices): Command {
     .action((email: string, options: { admin?: boolean; passwordStdin?: boolean }) =>
       withServices((services) => addUserCommand(services, io, email, options))(),
     );
+  user
+    .command('password')
+    .description("set a new password for a user and end all of the user's sessions (also recovers a lost demo password)")
+    .argument('<email>', 'the user')
+    .option('--password-stdin', 'read the new password from standard input; without it one is generated and printed once')
+    .action((email: string, options: { passwordStdin?: boolean }) =>
+      withServices((services) => resetPasswordCommand(services, io, email, options))(),
+    );
 
   const subscription = program.command('subscription').description('grant or revoke access to the videos');
   subscription
     .command('set')
     .description("set a user's subscription; takes effect on the user's next playback request")
     .argument('<email>', 'the user')
-    .requiredOption('--active <true|false>', 'whether the subscription is active')
+    .requiredOption('--active <true|false>', 'whether the subscription is active (required)')
     .option('--until <YYYY-MM-DD>', 'last day of access (inclusive, UTC); omit for no end date')
     .action((email: string, options: { active: string; until?: string }) =>
       withServices((services) => setSubscriptionCommand(services, io, email, options))(),
@@ -71,7 +80,7 @@ function buildProgram(io: CliIo, withServices: WithServices): Command {
     .command('add')
     .description('upload a video file to the configured storage, register it, and print its id')
     .argument('<file>', 'an MP4, MOV, WebM or Ogg video file')
-    .requiredOption('--title <title>', 'the title shown in the catalogue')
+    .requiredOption('--title <title>', 'the title shown in the catalogue (required)')
     .option('--description <text>', 'a longer description for the watch page')
     .option('--poster <file>', 'a poster image (.jpg, .png or .webp)')
     .action((file: string, options: { title: string; description?: string; poster?: string }) =>

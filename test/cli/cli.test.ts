@@ -167,6 +167,47 @@ describe('reelgate user add', () => {
   });
 });
 
+describe('reelgate user password', () => {
+  it('sets a password from standard input and ends sessions', async () => {
+    await addUser('viewer@example.com');
+    await withApp((testApp) => loginAgent(testApp.app, 'viewer@example.com'));
+
+    const result = await run(['user', 'password', 'viewer@example.com', '--password-stdin'], { stdin: 'a brand new passphrase\n' });
+
+    expect(result).toMatchObject({ code: 0, err: '' });
+    expect(result.out).toBe('Set a new password for viewer@example.com and ended 1 session.\n');
+    await withApp(async (testApp) => {
+      await loginAgent(testApp.app, 'viewer@example.com', 'a brand new passphrase');
+      const rows = await testApp.context.db.selectFrom('audit_log').select(['actor_email', 'action', 'after_json']).where('action', '=', 'user.password_reset').execute();
+      expect(rows).toEqual([{ actor_email: 'cli', action: 'user.password_reset', after_json: '{"passwordChanged":true,"generated":false}' }]);
+    });
+  });
+
+  it('generates and prints a password once', async () => {
+    await addUser('viewer@example.com');
+
+    const result = await run(['user', 'password', 'viewer@example.com']);
+
+    expect(result.code).toBe(0);
+    const password = /^Password \(shown only now\): (\S+)$/m.exec(result.out)?.[1];
+    expect(password).toBeDefined();
+    await withApp((testApp) => loginAgent(testApp.app, 'viewer@example.com', password));
+  });
+
+  it.each([
+    ['an unknown user', 'nobody@example.com', 'a brand new passphrase', 'unknown user nobody@example.com: create it with reelgate user add'],
+    ['a short password', 'viewer@example.com', 'short', 'password is too short: use at least 10 characters.'],
+  ])('exits 1 for %s', async (_case, email, password, message) => {
+    await addUser('viewer@example.com');
+
+    const result = await run(['user', 'password', email, '--password-stdin'], { stdin: password });
+
+    expect(result.code).toBe(1);
+    expect(result.err).toBe(`reelgate: error: ${message}\n`);
+    await withApp((testApp) => loginAgent(testApp.app, 'viewer@example.com'));
+  });
+});
+
 describe('reelgate subscription set', () => {
   beforeEach(async () => {
     await addUser('viewer@example.com');
