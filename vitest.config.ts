@@ -21,6 +21,8 @@ const DATABASE_TESTS = [
   'test/playback/media-route.test.ts',
   'test/playback/s3-delivery.test.ts',
   'test/playback/proxy-delivery.test.ts',
+  'test/playback/hls-*.test.ts',
+  'test/transcode/**/*.test.ts',
 ];
 
 async function postgresReachable(): Promise<boolean> {

@@ -19,6 +19,8 @@ import type { ReelgateLocals } from './http/locals.js';
 import { playbackRouter } from './playback/playback-routes.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// The player's HLS library, served from the installed package: no CDN, so the CSP stays 'self'.
+const HLS_JS_FILE = path.join(projectRoot, 'node_modules/hls.js/dist/hls.min.js');
 
 /** Builds the Express app without listening, so tests can drive it with supertest. */
 export function createApp(context: AppContext): Express {
@@ -31,6 +33,7 @@ export function createApp(context: AppContext): Express {
 
   app.use(requestLogger(context));
   app.use(securityHeaders(context));
+  app.get('/static/vendor/hls.min.js', (_req, res) => res.sendFile(HLS_JS_FILE, { maxAge: '1h' }));
   app.use('/static', express.static(path.join(projectRoot, 'public'), { maxAge: '1h', index: false }));
   app.use(healthRouter(context));
 

@@ -119,6 +119,9 @@ const environmentSchema = z.object({
     .trim()
     .regex(/^[^/\\.][^\\]*\/$/, { error: 'must be a key prefix ending in "/", such as import/' })
     .default('import/'),
+  FFMPEG_PATH: z.string().trim().min(1, { error: 'must not be empty' }).default('ffmpeg'),
+  TRANSCODE_CONCURRENCY: integerText(0, 64).default(1),
+  TRANSCODE_MAX_ATTEMPTS: integerText(1, 20).default(3),
   S3_BUCKET: optionalText,
   S3_REGION: optionalText,
   S3_PREFIX: optionalText,
@@ -175,6 +178,11 @@ export interface Config {
   multipartThresholdBytes: number;
   /** Key prefix under which the admin console lists stored objects that can be imported as videos. */
   importPrefix: string;
+  /** The ffmpeg binary that turns videos into HLS: a path, or a name looked up in PATH. */
+  ffmpegPath: string;
+  /** Transcode jobs this instance runs at once; 0 leaves transcoding to other instances. */
+  transcodeConcurrency: number;
+  transcodeMaxAttempts: number;
   s3: S3Config | undefined;
 }
 
@@ -238,6 +246,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
     maxUploadBytes: env.MAX_UPLOAD_MB * 1024 * 1024,
     multipartThresholdBytes: env.MULTIPART_THRESHOLD_MB * 1024 * 1024,
     importPrefix: env.IMPORT_PREFIX,
+    ffmpegPath: env.FFMPEG_PATH,
+    transcodeConcurrency: env.TRANSCODE_CONCURRENCY,
+    transcodeMaxAttempts: env.TRANSCODE_MAX_ATTEMPTS,
     s3,
   };
 }

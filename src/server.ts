@@ -9,6 +9,8 @@ import { printDemoAccounts, seedDemo, type DemoAccounts } from './demo/seed-demo
 import type { AppContext } from './http/context.js';
 import { createLogger, type Logger } from './logger.js';
 import { openServices, type Services } from './services.js';
+import { startTranscodeWorker } from './transcode/start-worker.js';
+import type { TranscodeWorker } from './transcode/transcode-worker.js';
 
 const SESSION_PRUNE_INTERVAL_MS = 15 * 60_000;
 
@@ -43,8 +45,10 @@ async function main(): Promise<void> {
   const demoAccounts = await seedIfWanted(context, config);
 
   const server = createServer(createApp(context));
+  let worker: TranscodeWorker | undefined;
   server.listen({ port: config.port, host: config.host }, () => {
     log.info({ port: config.port, host: config.host ?? 'all interfaces', storage: config.storage, delivery: config.delivery, database: services.database.dialect }, 'reelgate listening');
+    worker = startTranscodeWorker(context);
     if (demoAccounts) printDemoAccounts(demoAccounts, siteUrlOf(server, config));
   });
   server.on('error', (err) => {
@@ -54,7 +58,7 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
-  const stop = (signal: string) => shutDown(server, services, sessionStore, log, signal, config.shutdownGraceMs);
+  const stop = (signal: string) => shutDown(server, services, sessionStore, log, signal, config.shutdownGraceMs, () => worker?.stop());
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 }
@@ -102,8 +106,11 @@ async function shutDown(
   log: Logger,
   signal: string,
   graceMs: number,
+  stopWorker: () => Promise<void> | undefined,
 ): Promise<void> {
   log.info({ signal, graceMs }, 'shutting down');
+  // The worker kills ffmpeg and requeues its job at once; it needs the database, so it ends before services close.
+  const workerStopped = stopWorker();
   const forced = setTimeout(() => {
     log.warn({ graceMs }, 'in-flight requests still open after the grace period (SHUTDOWN_GRACE_SECONDS); closing them');
     server.closeAllConnections();
@@ -113,6 +120,7 @@ async function shutDown(
   server.closeIdleConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   clearTimeout(forced);
+  await workerStopped;
   sessionStore.close();
   await services.close();
   log.info('stopped');

@@ -1,7 +1,9 @@
 // Player for reelgate's watch page. It asks the app for a short-lived grant, plays from it, and when the
 // grant has expired or a request fails (a seek after the TTL, a tab paused for a long time) it asks for a new
 // one and continues at the same position and play state. When the app refuses a new grant it stops and shows
-// why. No third-party code, no inline script (the CSP forbids it).
+// why. Once the app has HLS renditions of the video, the grant also names a master playlist, which plays
+// through hls.js (served by the app from node_modules) or the browser's own HLS, with the MP4 as fallback.
+// No inline script (the CSP forbids it).
 (function () {
   'use strict';
 
@@ -10,6 +12,16 @@
   if (!video || !message) return;
 
   var grantUrl = video.getAttribute('data-grant-url');
+  var qualityMenu = document.getElementById('player-quality');
+  // The paragraph around the menu, shown only while hls.js plays.
+  var qualityBox = qualityMenu && qualityMenu.parentNode.parentNode;
+  var Hls = window.Hls;
+  // Safari plays HLS natively and best. Chromium 156 also returns "maybe" for HLS, but hls.js gives every
+  // other browser the same tested path and the quality menu, so native HLS is kept for WebKit browsers and
+  // for browsers without Media Source Extensions.
+  var nativeHls = video.canPlayType('application/vnd.apple.mpegurl') !== '';
+  var hlsJsSupported = !!(Hls && Hls.isSupported());
+  var useHlsJs = hlsJsSupported && !(nativeHls && !/Chrome|Chromium|Edg\//.test(navigator.userAgent));
   // Refresh a grant this long before it expires when a seek or play would start a new request. Grants shorter
   // than twice this use half their lifetime instead, so a grant counts as expiring only in its second half.
   var EXPIRY_MARGIN_MS = 3000;
@@ -27,6 +39,14 @@
   var wantPlaying = false;
   var position = 0;
   var recentErrors = [];
+  // The hls.js instance playing now, or null. Each new grant gets a new instance that starts at the position.
+  var hls = null;
+  // Set when HLS failed for a reason a new grant cannot fix (a CORS or decoding problem): MP4 from then on.
+  var hlsFailed = false;
+  // The quality menu's choice: an hls.js level index, or -1 for automatic switching.
+  var chosenLevel = -1;
+  var mediaRecoveryTried = false;
+  var currentGrant = null;
 
   function showMessage(text, withLoginLink) {
     message.textContent = text + ' ';
@@ -91,10 +111,96 @@
     }
   }
 
+  function destroyHls() {
+    if (!hls) return;
+    hls.destroy();
+    hls = null;
+    if (qualityBox) qualityBox.hidden = true;
+  }
+
   function swapSource(url) {
+    destroyHls();
     swapping = true;
     video.src = url;
     video.addEventListener('loadedmetadata', restore, { once: true });
+  }
+
+  // startPosition makes hls.js load the segments at the position first, instead of from 0 s.
+  function swapToHlsJs(masterUrl) {
+    destroyHls();
+    swapping = true;
+    mediaRecoveryTried = false;
+    // No worker: hls.js would start it from a blob: URL, which the CSP (worker-src 'self') blocks.
+    hls = new Hls({ startPosition: position > 0 ? position : -1, enableWorker: false });
+    hls.on(Hls.Events.MANIFEST_PARSED, fillQualityMenu);
+    hls.on(Hls.Events.ERROR, onHlsError);
+    video.addEventListener('loadedmetadata', restore, { once: true });
+    hls.loadSource(masterUrl);
+    hls.attachMedia(video);
+  }
+
+  function playGrant(grant) {
+    currentGrant = grant;
+    if (!grant.hls || hlsFailed) return swapSource(grant.url);
+    if (useHlsJs) return swapToHlsJs(grant.hls.url);
+    if (nativeHls) return swapSource(grant.hls.url);
+    swapSource(grant.url);
+  }
+
+  // An expired grant shows up as 403 on a segment or playlist: a new grant gives fresh URLs. Other fatal
+  // errors fall back to the MP4 once hls.js has used up its own retries.
+  function onHlsError(_event, data) {
+    if (refused) return;
+    if (data.response && data.response.code === 403) {
+      retryAfterError();
+      return;
+    }
+    if (isBlockedStorageRequest(data)) {
+      fallBackToMp4();
+      return;
+    }
+    if (!data.fatal) return;
+    if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !mediaRecoveryTried) {
+      mediaRecoveryTried = true;
+      hls.recoverMediaError();
+      return;
+    }
+    fallBackToMp4();
+  }
+
+  // A segment on another origin (a presigned S3 URL) that fails with status 0 is almost always a bucket
+  // without a CORS rule for this site, which retries cannot fix, while the MP4 plays without CORS. A network
+  // outage looks the same and also ends HLS for this page, which costs quality switching but not playback.
+  function isBlockedStorageRequest(data) {
+    if (data.details !== Hls.ErrorDetails.FRAG_LOAD_ERROR || !data.frag) return false;
+    var status = data.response ? data.response.code : 0;
+    return status === 0 && new URL(data.frag.url, location.href).origin !== location.origin;
+  }
+
+  function fallBackToMp4() {
+    hlsFailed = true;
+    if (currentGrant) swapSource(currentGrant.url);
+  }
+
+  function fillQualityMenu() {
+    if (!qualityMenu || !hls) return;
+    while (qualityMenu.firstChild) qualityMenu.removeChild(qualityMenu.firstChild);
+    qualityMenu.appendChild(new Option('Auto', '-1'));
+    hls.levels.forEach(function (level, index) {
+      qualityMenu.appendChild(new Option(level.height ? level.height + 'p' : 'Level ' + (index + 1), String(index)));
+    });
+    if (chosenLevel >= hls.levels.length) chosenLevel = -1;
+    qualityMenu.value = String(chosenLevel);
+    if (chosenLevel !== -1) hls.loadLevel = chosenLevel;
+    qualityBox.hidden = false;
+  }
+
+  if (qualityMenu) {
+    qualityMenu.addEventListener('change', function () {
+      chosenLevel = Number(qualityMenu.value);
+      // currentLevel switches at once and drops the buffered segments of the old level.
+      if (hls) hls.currentLevel = chosenLevel;
+    });
   }
 
   function stop(error) {
@@ -103,6 +209,7 @@
       wantPlaying = false;
       swapping = false;
       video.removeEventListener('loadedmetadata', restore);
+      destroyHls();
       video.pause();
       video.removeAttribute('src');
       video.load();
@@ -118,7 +225,7 @@
       .then(function (result) {
         acceptGrant(result.grant, result.serverDate);
         hideMessage();
-        swapSource(result.grant.url);
+        playGrant(result.grant);
       }, stop)
       .then(function () { refreshing = null; });
     return refreshing;
@@ -145,8 +252,10 @@
     if (!video.ended) wantPlaying = false;
   });
 
-  video.addEventListener('error', function () {
-    if (refused || !video.getAttribute('src')) return;
+  // Fetches a new grant unless errors keep coming with fresh grants, which means the media itself is broken.
+  // The requests that fail together on one expired grant count once, because they share the refresh.
+  function retryAfterError() {
+    if (refreshing) return;
     var now = Date.now();
     recentErrors = recentErrors.filter(function (at) { return now - at < ERROR_WINDOW_MS; });
     recentErrors.push(now);
@@ -155,6 +264,11 @@
       return;
     }
     refresh();
+  }
+
+  video.addEventListener('error', function () {
+    if (refused || !video.getAttribute('src')) return;
+    retryAfterError();
   });
 
   refresh();

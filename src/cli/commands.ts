@@ -7,6 +7,7 @@ import type { Services } from '../services.js';
 import { findSubscription, setSubscription } from '../subscriptions/subscription-repository.js';
 import { DuplicateEmailError, createUser, findUserByEmail } from '../users/user-repository.js';
 import { VideoFileError, addVideoFromFile } from '../videos/add-video.js';
+import { findLatestJobs } from '../transcode/job-repository.js';
 import { listVideos } from '../videos/video-repository.js';
 import { CliError, readStdin, type CliIo } from './cli-io.js';
 import { endOfDayUtc } from './dates.js';
@@ -136,6 +137,7 @@ async function ensureReadableFile(filePath: string): Promise<void> {
 export async function listVideosCommand(services: Services, io: CliIo, options: { json?: boolean }): Promise<void> {
   const videos = await listVideos(services.database.db, { publishedOnly: false });
   if (options.json) {
+    const jobs = await findLatestJobs(services.database.db, videos.map((video) => video.id));
     const rows = videos.map((video) => ({
       id: video.id,
       title: video.title,
@@ -145,6 +147,8 @@ export async function listVideosCommand(services: Services, io: CliIo, options: 
       durationSeconds: video.durationSeconds,
       published: video.published,
       createdAt: video.createdAt,
+      // "ready" once the HLS renditions are stored, else the state of the newest transcode job, or "none".
+      hls: video.hlsMasterKey ? 'ready' : (jobs.get(video.id)?.status ?? 'none'),
     }));
     io.out(`${JSON.stringify(rows, null, 2)}\n`);
     return;

@@ -32,6 +32,8 @@ export interface VideosTable {
   size_bytes: number;
   duration_seconds: number | null;
   poster_key: string | null;
+  /** Storage key of the HLS master playlist, set once every rendition is stored; null until then. */
+  hls_master_key: string | null;
   published: number;
   created_at: string;
   updated_at: string;
@@ -78,6 +80,26 @@ export interface RateLimitHitsTable {
   reset_at: string;
 }
 
+export type TranscodeJobStatus = 'queued' | 'running' | 'done' | 'failed';
+
+/** One request to turn a video into HLS renditions; the worker that runs it holds it through locked_by. */
+export interface TranscodeJobsTable {
+  id: string;
+  video_id: string;
+  status: TranscodeJobStatus;
+  /** Runs started so far, the current one included. */
+  attempts: number;
+  /** 0..100 */
+  progress: number;
+  /** A short summary for admins of why the last run failed; ffmpeg's own output goes to the log. */
+  error: string | null;
+  locked_by: string | null;
+  locked_at: string | null;
+  heartbeat_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   subscriptions: SubscriptionsTable;
@@ -86,4 +108,5 @@ export interface Database {
   audit_log: AuditLogTable;
   pending_uploads: PendingUploadsTable;
   rate_limit_hits: RateLimitHitsTable;
+  transcode_jobs: TranscodeJobsTable;
 }

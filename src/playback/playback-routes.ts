@@ -7,6 +7,7 @@ import type { AppContext } from '../http/context.js';
 import { currentUserOf } from '../http/locals.js';
 import { ensureCanWatch, watchLocalsOf } from './entitlement.js';
 import { issueGrant } from './grants.js';
+import { hlsRoutes } from './hls-routes.js';
 import { hotlinkGuard } from './hotlink-guard.js';
 import { isMediaTokenValid } from './media-token.js';
 import { sendObject } from './send-object.js';
@@ -44,10 +45,12 @@ export function playbackRouter(context: AppContext): Router {
   router.get('/media/:id', ...media);
   router.head('/media/:id', ...media);
 
+  router.use(hlsRoutes(context, refuseOtherSites));
+
   return router;
 }
 
-function noStore(_req: Request, res: Response, next: NextFunction): void {
+export function noStore(_req: Request, res: Response, next: NextFunction): void {
   res.setHeader('Cache-Control', NO_STORE);
   next();
 }
@@ -65,7 +68,7 @@ function grantController(context: AppContext) {
 }
 
 /** Checks the signed expiry of an app-served media URL and that it was issued to the logged-in user. */
-function mediaTokenValidator(context: AppContext) {
+export function mediaTokenValidator(context: AppContext) {
   return (req: Request, res: Response, next: NextFunction) => {
     const parsed = mediaQuery.safeParse(req.query);
     if (!parsed.success) throw forbidden('GRANT_INVALID', 'This media link is not valid. Reload the page.');

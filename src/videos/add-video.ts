@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Db } from '../db/database.js';
 import { newId } from '../ids.js';
 import type { Storage } from '../storage/storage.js';
+import { enqueueTranscodeJob } from '../transcode/job-repository.js';
 import { readMp4DurationSeconds, sniffVideoType } from './media-probe.js';
 import { insertVideo, type Video } from './video-repository.js';
 
@@ -18,8 +19,9 @@ const SNIFF_BYTES = 64;
 const POSTER_TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp' };
 
 /**
- * Uploads a local video file (and optional poster) to storage and registers it. The type is taken from the
- * file's first bytes, never from its name. If registering fails, the uploaded objects are removed again.
+ * Uploads a local video file (and optional poster) to storage, registers it and queues its HLS transcode job.
+ * The type is taken from the file's first bytes, never from its name. If registering fails, the uploaded
+ * objects are removed again.
  */
 export async function addVideoFromFile(
   services: { db: Db; storage: Storage },
@@ -48,15 +50,20 @@ export async function addVideoFromFile(
     if (input.posterPath && posterKey && posterType) {
       await services.storage.write(posterKey, fs.createReadStream(input.posterPath), { contentType: posterType });
     }
-    return await insertVideo(services.db, {
-      id,
-      title: input.title,
-      description: input.description ?? '',
-      storageKey,
-      contentType,
-      sizeBytes: stat.size,
-      durationSeconds,
-      posterKey,
+    return await services.db.transaction().execute(async (trx) => {
+      const video = await insertVideo(trx, {
+        id,
+        title: input.title,
+        description: input.description ?? '',
+        storageKey,
+        contentType,
+        sizeBytes: stat.size,
+        durationSeconds,
+        posterKey,
+      });
+      // The server's transcode worker picks this up; the MP4 plays until the HLS renditions are ready.
+      await enqueueTranscodeJob(trx, video.id, new Date());
+      return video;
     });
   } catch (err) {
     await services.storage.delete(storageKey).catch(() => undefined);

@@ -11,6 +11,8 @@ export interface Video {
   sizeBytes: number;
   durationSeconds: number | null;
   posterKey: string | null;
+  /** Storage key of the HLS master playlist once transcoding has finished, else null. */
+  hlsMasterKey: string | null;
   published: boolean;
   createdAt: string;
   updatedAt: string;
@@ -69,6 +71,7 @@ export async function insertVideo(db: Db, input: NewVideo): Promise<Video> {
     size_bytes: input.sizeBytes,
     duration_seconds: input.durationSeconds,
     poster_key: input.posterKey,
+    hls_master_key: null,
     published: input.published === false ? 0 : 1,
     created_at: now,
     updated_at: now,
@@ -92,6 +95,7 @@ function toVideo(row: VideosTable): Video {
     sizeBytes: Number(row.size_bytes),
     durationSeconds: row.duration_seconds === null ? null : Number(row.duration_seconds),
     posterKey: row.poster_key,
+    hlsMasterKey: row.hls_master_key,
     published: row.published === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -120,6 +124,14 @@ export async function setVideoPublished(db: Db, id: string, published: boolean, 
 
 export async function setVideoPoster(db: Db, id: string, posterKey: string | null, now: Date): Promise<void> {
   await db.updateTable('videos').set({ poster_key: posterKey, updated_at: now.toISOString() }).where('id', '=', id).execute();
+}
+
+export async function setVideoHlsMaster(db: Db, id: string, hlsMasterKey: string | null, now: Date): Promise<void> {
+  await db.updateTable('videos').set({ hls_master_key: hlsMasterKey, updated_at: now.toISOString() }).where('id', '=', id).execute();
+}
+
+export async function setVideoDuration(db: Db, id: string, durationSeconds: number, now: Date): Promise<void> {
+  await db.updateTable('videos').set({ duration_seconds: durationSeconds, updated_at: now.toISOString() }).where('id', '=', id).execute();
 }
 
 export async function deleteVideoRecord(db: Db, id: string): Promise<void> {

@@ -2,6 +2,8 @@ import { Readable } from 'node:stream';
 
 import { recordChange, type AuditActor } from '../../audit/audit-recorder.js';
 import type { AppContext } from '../../http/context.js';
+import { hlsKeyPrefix } from '../../transcode/hls-keys.js';
+import { enqueueTranscodeJob } from '../../transcode/job-repository.js';
 import {
   deleteVideoRecord,
   insertVideo,
@@ -22,6 +24,7 @@ export async function registerVideoAsAdmin(context: AppContext, admin: Admin, in
 
   const video = await context.db.transaction().execute(async (trx) => {
     const inserted = await insertVideo(trx, { ...input, now });
+    await enqueueTranscodeJob(trx, inserted.id, now);
     await recordChange(trx, admin, {
       action: 'video.create',
       target: { type: 'video', id: inserted.id, label: inserted.title },
@@ -128,12 +131,26 @@ export async function deleteVideoAsAdmin(context: AppContext, admin: Admin, vide
   });
 
   let objectsLeft = 0;
-  for (const key of [video.storageKey, video.posterKey]) {
+  const hlsKeys = await listHlsKeys(context, video.id);
+  for (const key of [video.storageKey, video.posterKey, ...hlsKeys]) {
     if (key && !(await deleteObjectOrLog(context, key, video.id))) objectsLeft += 1;
   }
 
   context.log.info({ videoId: video.id, adminId: admin.id, objectsLeft }, 'video deleted by admin');
   return { objectsLeft };
+}
+
+// Rendition count times segment count: a three-hour film in three renditions has about 8,100 segments.
+const MAX_HLS_OBJECTS = 50_000;
+
+async function listHlsKeys(context: AppContext, videoId: string): Promise<string[]> {
+  try {
+    const objects = await context.storage.list(hlsKeyPrefix(videoId), { limit: MAX_HLS_OBJECTS });
+    return objects.map((object) => object.key);
+  } catch (err) {
+    context.log.error({ err, videoId }, 'listing the HLS renditions of a deleted video failed; they stay in storage');
+    return [];
+  }
 }
 
 async function deleteObjectOrLog(context: AppContext, key: string, videoId: string): Promise<boolean> {

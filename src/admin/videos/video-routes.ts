@@ -5,6 +5,8 @@ import { Router, type Request, type Response } from 'express';
 import { requireAdmin } from '../../auth/require-login.js';
 import { formatDuration } from '../../catalogue/format.js';
 import type { AppContext } from '../../http/context.js';
+import { enqueueTranscodeJob, findLatestJobs } from '../../transcode/job-repository.js';
+import { hlsStatusOf, type HlsStatus } from '../../transcode/hls-status.js';
 import { listVideos, type Video } from '../../videos/video-repository.js';
 import { adminActorOf } from '../http/admin-actor.js';
 import { setFlash } from '../http/flash.js';
@@ -27,10 +29,11 @@ export function videoAdminRouter(context: AppContext): Router {
   // Fixed paths before /admin/videos/:id, although "upload" and "import" could never match an id.
   router.use(uploadRoutes(context));
   router.use(importRoutes(context));
-  router.get('/admin/videos/:id', ...ensureVideo, editVideoController);
+  router.get('/admin/videos/:id', ...ensureVideo, editVideoController(context));
   router.post('/admin/videos/:id', ...ensureVideo, updateVideoController(context));
   // Under /api/ so that the upload script gets a failure as JSON it can show next to the form.
   router.post('/api/admin/videos/:id/poster', ...ensureVideo, posterController(context));
+  router.post('/admin/videos/:id/transcode', ...ensureVideo, transcodeController(context));
   router.post('/admin/videos/:id/publish', ...ensureVideo, publishForm.validate, publishController(context));
   router.get('/admin/videos/:id/delete', ...ensureVideo, confirmDeleteController);
   router.post('/admin/videos/:id/delete', ...ensureVideo, deleteVideoController(context));
@@ -41,16 +44,48 @@ export function videoAdminRouter(context: AppContext): Router {
 function listVideosController(context: AppContext) {
   return async (_req: Request, res: Response) => {
     const videos = await listVideos(context.db, { publishedOnly: false });
+    const jobs = await findLatestJobs(context.db, videos.map((video) => video.id));
     res.render('admin/videos', {
       title: 'Videos',
-      rows: videos.map((video) => ({ video, size: formatBytes(video.sizeBytes), duration: formatDuration(video.durationSeconds) })),
+      rows: videos.map((video) => ({
+        video,
+        size: formatBytes(video.sizeBytes),
+        duration: formatDuration(video.durationSeconds),
+        hls: hlsStatusOf(video, jobs.get(video.id)),
+      })),
     });
   };
 }
 
-function editVideoController(_req: Request, res: Response): void {
-  const video = targetVideoOf(res);
-  renderEditPage(res, video, { title: video.title, description: video.description }, {});
+function editVideoController(context: AppContext) {
+  return async (_req: Request, res: Response) => {
+    const video = targetVideoOf(res);
+    const hls = await hlsStatusFor(context, video);
+    renderEditPage(res, video, hls, { title: video.title, description: video.description }, {});
+  };
+}
+
+async function hlsStatusFor(context: AppContext, video: Video): Promise<HlsStatus> {
+  const jobs = await findLatestJobs(context.db, [video.id]);
+  return hlsStatusOf(video, jobs.get(video.id));
+}
+
+/** Queues a new transcode job, for example after installing ffmpeg or fixing storage. */
+function transcodeController(context: AppContext) {
+  return async (req: Request, res: Response) => {
+    const video = targetVideoOf(res);
+    const hls = await hlsStatusFor(context, video);
+    if (!hls.canRetry) {
+      setFlash(req, 'error', `“${video.title}” is already ${hls.label}.`);
+      return res.redirect(303, `/admin/videos/${video.id}`);
+    }
+
+    const job = await enqueueTranscodeJob(context.db, video.id, context.now());
+    context.log.info({ videoId: video.id, jobId: job.id, adminId: adminActorOf(res).id }, 'transcode job queued by admin');
+
+    setFlash(req, 'info', `Queued “${video.title}” for transcoding to HLS.`);
+    res.redirect(303, `/admin/videos/${video.id}`);
+  };
 }
 
 function updateVideoController(context: AppContext) {
@@ -60,7 +95,7 @@ function updateVideoController(context: AppContext) {
     if (!parsed.success) {
       const typed = { title: String(req.body?.title ?? ''), description: String(req.body?.description ?? '') };
       res.status(UNPROCESSABLE_422);
-      return renderEditPage(res, video, typed, problemsByField(parsed.error));
+      return renderEditPage(res, video, await hlsStatusFor(context, video), typed, problemsByField(parsed.error));
     }
 
     await updateVideoAsAdmin(context, adminActorOf(res), video, parsed.data);
@@ -114,10 +149,17 @@ function deleteVideoController(context: AppContext) {
   };
 }
 
-function renderEditPage(res: Response, video: Video, values: { title: string; description: string }, problems: Record<string, string>): void {
+function renderEditPage(
+  res: Response,
+  video: Video,
+  hls: HlsStatus,
+  values: { title: string; description: string },
+  problems: Record<string, string>,
+): void {
   res.render('admin/video', {
     title: `Edit ${video.title}`,
     video,
+    hls,
     values,
     problems,
     size: formatBytes(video.sizeBytes),
