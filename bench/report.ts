@@ -55,7 +55,7 @@ export function renderReport(results: BenchResults): string {
     '',
     'About the proxy throughput ratio: the direct path keeps two processes busy (the client and s3rver) and the',
     'proxied path three (the client, the app and s3rver). With every one of them CPU-bound on 2 cores, a ratio',
-    'near 2/3 is what sharing the cores alone would give, and that is what the runs show (0.69 to 0.71). This is',
+    'near 2/3 is what sharing the cores alone would give, and four of five runs show 0.69 to 0.73 (one early run: 1.12). This is',
     'an estimate from the process count, not a profile: no run has yet measured where the app spends its CPU per',
     'byte, or run the storage server on another machine, which would tell the proxy hop apart from core sharing.',
     '',
