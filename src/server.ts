@@ -6,7 +6,7 @@ import { createApp } from './app.js';
 import { DatabaseSessionStore } from './auth/session-store.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { printDemoAccounts, seedDemo, type DemoAccounts } from './demo/seed-demo.js';
-import type { AppContext } from './http/context.js';
+import { buildAppContext, type AppContext } from './http/context.js';
 import { createLogger, type Logger } from './logger.js';
 import { openServices, type Services } from './services.js';
 import { startTranscodeWorker } from './transcode/start-worker.js';
@@ -31,16 +31,7 @@ async function main(): Promise<void> {
     pruneIntervalMs: SESSION_PRUNE_INTERVAL_MS,
     log,
   });
-  const context: AppContext = {
-    config,
-    db: services.database.db,
-    dialect: services.database.dialect,
-    storage: services.storage,
-    log,
-    secrets: services.secrets,
-    sessionStore,
-    now: () => new Date(),
-  };
+  const context = buildAppContext(config, services, { log, sessionStore, now: () => new Date() });
 
   const demoAccounts = await seedIfWanted(context, config);
 

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 
 import { ListMultipartUploadsCommand, S3Client } from '@aws-sdk/client-s3';
 import request from 'supertest';
+import { s3AppEnv } from '../helpers/s3-server.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { sweepAbandonedUploads } from '../../src/admin/videos/direct-upload-service.js';
@@ -31,11 +32,7 @@ let token: string;
 beforeAll(async () => {
   s3 = await startMultipartS3Server();
   testApp = await createTestApp({
-    STORAGE: 's3',
-    S3_BUCKET: s3.bucket,
-    S3_REGION: 'us-east-1',
-    S3_ENDPOINT: s3.endpoint,
-    S3_FORCE_PATH_STYLE: 'true',
+    ...s3AppEnv(s3),
     MULTIPART_THRESHOLD_MB: '5',
   });
   await addUser(testApp, 'admin@example.com', { admin: true });

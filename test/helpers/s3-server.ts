@@ -97,3 +97,14 @@ function useS3rverCredentials(): void {
   process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
 }
+
+/** The settings that point an app at this test server, path-style as s3rver needs. */
+export function s3AppEnv(s3: { bucket: string; endpoint: string }): Record<string, string> {
+  return {
+    STORAGE: 's3',
+    S3_BUCKET: s3.bucket,
+    S3_REGION: 'us-east-1',
+    S3_ENDPOINT: s3.endpoint,
+    S3_FORCE_PATH_STYLE: 'true',
+  };
+}

@@ -9,7 +9,7 @@ import { createApp } from '../../src/app.js';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { DatabaseSessionStore } from '../../src/auth/session-store.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import type { AppContext } from '../../src/http/context.js';
+import { buildAppContext, type AppContext } from '../../src/http/context.js';
 import { createLogger } from '../../src/logger.js';
 import { openServices, type Services } from '../../src/services.js';
 import { setSubscription } from '../../src/subscriptions/subscription-repository.js';
@@ -41,16 +41,7 @@ export async function createTestApp(env: Record<string, string> = {}, dataDir?: 
   const clock = { now: new Date() };
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const sessionStore = new DatabaseSessionStore(services.database.db, { defaultTtlMs: config.sessionIdleMs });
-  const context: AppContext = {
-    config,
-    db: services.database.db,
-    dialect: services.database.dialect,
-    storage: services.storage,
-    log,
-    secrets: services.secrets,
-    sessionStore,
-    now: () => clock.now,
-  };
+  const context = buildAppContext(config, services, { log, sessionStore, now: () => clock.now });
   return {
     app: createApp(context),
     context,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { Video } from '../../src/videos/video-repository.js';
-import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
+import { startS3Server, type S3TestServer, s3AppEnv } from '../helpers/s3-server.js';
 import { addDemoVideo, addUser, createTestApp, loginAgent, type TestApp } from '../helpers/test-app.js';
 import { playlistUris, transcodeNow } from '../transcode/transcode-helpers.js';
 
@@ -21,11 +21,7 @@ let agent: Awaited<ReturnType<typeof loginAgent>>;
 beforeAll(async () => {
   s3 = await startS3Server();
   testApp = await createTestApp({
-    STORAGE: 's3',
-    S3_BUCKET: s3.bucket,
-    S3_REGION: 'us-east-1',
-    S3_ENDPOINT: s3.endpoint,
-    S3_FORCE_PATH_STYLE: 'true',
+    ...s3AppEnv(s3),
     S3_PREFIX: 'library',
     MEDIA_URL_TTL_SECONDS: String(TTL_SECONDS),
   });
