@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { defineConfig } from 'vitest/config';
 
-import { testDatabaseUrl } from './test/helpers/test-database.js';
+import { baseDatabaseUrl } from './test/helpers/test-database.js';
 
 /*
  * Two projects: every test on SQLite, and the tests that touch the database again on PostgreSQL. Under
@@ -26,7 +26,7 @@ const DATABASE_TESTS = [
 ];
 
 async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: testDatabaseUrl(), connectionTimeoutMillis: 2000 });
+  const client = new pg.Client({ connectionString: baseDatabaseUrl(), connectionTimeoutMillis: 2000 });
   try {
     await client.connect();
     await client.query('select 1');
@@ -46,7 +46,7 @@ process.env.REELGATE_TEST_RUN = RUN_ID;
 export default defineConfig(async () => {
   const withPostgres = await postgresReachable();
   if (!withPostgres) {
-    const message = `PostgreSQL at ${testDatabaseUrl()} is not reachable`;
+    const message = `PostgreSQL at ${baseDatabaseUrl()} is not reachable`;
     if (process.env.CI === 'true') throw new Error(`${message}; CI requires it (set TEST_DATABASE_URL)`);
     process.stderr.write(`\n${message}: the PostgreSQL test suites were SKIPPED; only SQLite ran.\n\n`);
   }

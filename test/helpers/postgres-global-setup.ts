@@ -1,18 +1,21 @@
 import pg from 'pg';
 
-import { runSchemaPrefix, testDatabaseUrl } from './test-database.js';
+import { baseDatabaseUrl, runDatabaseName } from './test-database.js';
 
-/** Drops the schemas that this test run created, when it ends. */
-export function setup(): () => Promise<void> {
-  return dropTestSchemas;
+/** Creates this run's own database before the tests and drops it, with every schema in it, after them. */
+export async function setup(): Promise<() => Promise<void>> {
+  await onServer(async (client) => {
+    await client.query(`drop database if exists ${runDatabaseName()} with (force)`);
+    await client.query(`create database ${runDatabaseName()}`);
+  });
+  return () => onServer((client) => client.query(`drop database if exists ${runDatabaseName()} with (force)`).then(() => undefined));
 }
 
-async function dropTestSchemas(): Promise<void> {
-  const client = new pg.Client({ connectionString: testDatabaseUrl() });
+async function onServer(work: (client: pg.Client) => Promise<void>): Promise<void> {
+  const client = new pg.Client({ connectionString: baseDatabaseUrl() });
   await client.connect();
   try {
-    const { rows } = await client.query<{ nspname: string }>('select nspname from pg_namespace where nspname like $1', [`${runSchemaPrefix()}%`]);
-    for (const { nspname } of rows) await client.query(`drop schema if exists ${nspname} cascade`);
+    await work(client);
   } finally {
     await client.end();
   }

@@ -3,21 +3,33 @@ import os from 'node:os';
 
 /*
  * Test runs pick their database with REELGATE_TEST_DB: "sqlite" (the default: a file in each test's
- * DATA_DIR) or "postgres" (a fresh schema per DATA_DIR in the database at TEST_DATABASE_URL). Each DATA_DIR
+ * DATA_DIR) or "postgres" (a fresh schema per DATA_DIR, in a database of the run's own on the server at
+ * TEST_DATABASE_URL). Each DATA_DIR
  * maps to one schema, so a test that restarts the app on the same DATA_DIR finds its data again, as a real
  * restart would.
  */
 
 const SCHEMA_PREFIX = 'rgtest_';
 
-/** Schemas of this test run only, so two runs on one database (two developers, a watch mode) leave each other alone. */
-export function runSchemaPrefix(): string {
-  const run = process.env.REELGATE_TEST_RUN ?? 'local';
-  return `${SCHEMA_PREFIX}${run}_`;
+/** The PostgreSQL server and database that tests are given (TEST_DATABASE_URL), before a run adds its own. */
+export function baseDatabaseUrl(): string {
+  return process.env.TEST_DATABASE_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/test`;
 }
 
+/** The database of this test run, created by the global setup and dropped when the run ends. */
+export function runDatabaseName(): string {
+  return `reelgate_test_${process.env.REELGATE_TEST_RUN ?? 'local'}`;
+}
+
+/**
+ * Each run gets a database of its own: Kysely's migrator lists the tables of every schema in its database,
+ * so a schema that another run drops at that moment made the listing fail. Inside the run, each DATA_DIR
+ * maps to one schema.
+ */
 export function testDatabaseUrl(): string {
-  return process.env.TEST_DATABASE_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/test`;
+  const url = new URL(baseDatabaseUrl());
+  url.pathname = `/${runDatabaseName()}`;
+  return url.toString();
 }
 
 export function usesPostgres(): boolean {
@@ -25,7 +37,7 @@ export function usesPostgres(): boolean {
 }
 
 export function schemaFor(dataDir: string): string {
-  return `${runSchemaPrefix()}${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
+  return `${SCHEMA_PREFIX}${createHash('sha256').update(dataDir).digest('hex').slice(0, 16)}`;
 }
 
 /** Environment variables that point the app at the test database for this DATA_DIR ({} for SQLite). */
