@@ -253,17 +253,25 @@
   });
 
   // Fetches a new grant unless errors keep coming with fresh grants, which means the media itself is broken.
-  // The requests that fail together on one expired grant count once, because they share the refresh.
+  // The requests that fail together on one expired grant count once, because they share the refresh. An error
+  // while the grant expires soon does not count, because with short grants expiry alone causes one every few
+  // seconds of HLS playback. The check uses the expiry margin because the Date header's whole seconds can put
+  // grantExpiresAt up to a second after the server's expiry.
   function retryAfterError() {
     if (refreshing) return;
-    var now = Date.now();
-    recentErrors = recentErrors.filter(function (at) { return now - at < ERROR_WINDOW_MS; });
-    recentErrors.push(now);
-    if (recentErrors.length > MAX_ERRORS) {
+    if (!grantExpiresSoon() && tooManyRecentErrors()) {
       showMessage('This video could not be played. Reload the page to try again.', false);
       return;
     }
     refresh();
+  }
+
+  // Records an error now and returns true when more than MAX_ERRORS fell within ERROR_WINDOW_MS.
+  function tooManyRecentErrors() {
+    var now = Date.now();
+    recentErrors = recentErrors.filter(function (at) { return now - at < ERROR_WINDOW_MS; });
+    recentErrors.push(now);
+    return recentErrors.length > MAX_ERRORS;
   }
 
   video.addEventListener('error', function () {

@@ -129,3 +129,23 @@ export async function waitForGrantExpiry(page: Page, watchPage: WatchPage, maxWa
   if (waitMs > maxWaitMs) throw new Error(`the grant expires in ${waitMs} ms, later than the ${maxWaitMs} ms this test allows`);
   if (waitMs > 0) await page.waitForTimeout(waitMs);
 }
+
+/**
+ * Caps how many seconds hls.js buffers ahead on this page by changing Hls.DefaultConfig as the hls.js script
+ * defines window.Hls, so the player's code stays as in production. hls.js 1.7 raises maxBufferLength to
+ * 8 * maxBufferSize / bitrate, up to maxMaxBufferLength (600 s), so it fetches a low-bitrate test video whole.
+ * Call before the watch page loads.
+ */
+export async function limitHlsBufferAhead(page: Page, seconds: number): Promise<void> {
+  await page.addInitScript((maxSeconds) => {
+    let hlsClass: { DefaultConfig: object } | undefined;
+    Object.defineProperty(window, 'Hls', {
+      configurable: true,
+      get: () => hlsClass,
+      set: (value: { DefaultConfig: object }) => {
+        value.DefaultConfig = { ...value.DefaultConfig, maxBufferLength: maxSeconds, maxMaxBufferLength: maxSeconds };
+        hlsClass = value;
+      },
+    });
+  }, seconds);
+}
