@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
 import pg from 'pg';
@@ -25,6 +26,20 @@ const DATABASE_TESTS = [
   'test/transcode/**/*.test.ts',
 ];
 
+/** Tests that run the real ffmpeg (transcoding, HLS playlists and playback). */
+const FFMPEG_TESTS = [
+  'test/transcode/transcode-worker.test.ts',
+  'test/transcode/worker-restart.test.ts',
+  'test/playback/hls-routes.test.ts',
+  'test/playback/hls-s3-redirect.test.ts',
+  'test/e2e/hls.e2e.test.ts',
+];
+
+function ffmpegFound(): boolean {
+  const result = spawnSync(process.env.FFMPEG_PATH ?? 'ffmpeg', ['-version'], { stdio: 'ignore', timeout: 10_000 });
+  return result.status === 0;
+}
+
 async function postgresReachable(): Promise<boolean> {
   const client = new pg.Client({ connectionString: baseDatabaseUrl(), connectionTimeoutMillis: 2000 });
   try {
@@ -51,6 +66,14 @@ export default defineConfig(async () => {
     process.stderr.write(`\n${message}: the PostgreSQL test suites were SKIPPED; only SQLite ran.\n\n`);
   }
 
+  const withFfmpeg = ffmpegFound();
+  if (!withFfmpeg) {
+    const message = 'ffmpeg was not found on PATH (or at FFMPEG_PATH)';
+    if (process.env.CI === 'true') throw new Error(`${message}; CI requires it (apt-get install ffmpeg)`);
+    process.stderr.write(`\n${message}: the transcoding and HLS test files were SKIPPED (apt-get install ffmpeg).\n\n`);
+  }
+  const exclude = withFfmpeg ? [] : FFMPEG_TESTS;
+
   const shared = {
     environment: 'node' as const,
     // scrypt hashing, a real S3-compatible server and real server processes make some tests take seconds.
@@ -61,7 +84,7 @@ export default defineConfig(async () => {
     test: {
       globalSetup: withPostgres ? ['test/helpers/postgres-global-setup.ts'] : [],
       projects: [
-        { test: { ...shared, name: 'sqlite', include: ['test/**/*.test.ts'], env: { NODE_ENV: 'test', REELGATE_TEST_DB: 'sqlite', REELGATE_TEST_RUN: RUN_ID } } },
+        { test: { ...shared, name: 'sqlite', include: ['test/**/*.test.ts'], exclude, env: { NODE_ENV: 'test', REELGATE_TEST_DB: 'sqlite', REELGATE_TEST_RUN: RUN_ID } } },
         ...(withPostgres
           ? [
               {
@@ -69,6 +92,7 @@ export default defineConfig(async () => {
                   ...shared,
                   name: 'postgres',
                   include: DATABASE_TESTS,
+                  exclude,
                   env: { NODE_ENV: 'test', REELGATE_TEST_DB: 'postgres', REELGATE_TEST_RUN: RUN_ID },
                 },
               },
