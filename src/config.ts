@@ -170,7 +170,7 @@ export interface Config {
   logLevel: NonNullable<Environment['LOG_LEVEL']>;
   siteName: string;
   storage: 'local' | 's3';
-  /** How S3 media reaches the browser; local storage is always served by the app. */
+  /** The way S3 media reaches the browser. Local storage is always served by the app. */
   delivery: 'redirect' | 'proxy';
   mediaUrlTtlSeconds: number;
   maxUploadBytes: number;

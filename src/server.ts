@@ -81,7 +81,7 @@ async function seedIfWanted(context: AppContext, config: Config): Promise<DemoAc
   }
 }
 
-/** The address to open in a browser: localhost when listening on every interface or on loopback. */
+/** Returns the address to open in a browser: localhost when listening on every interface or on loopback. */
 function siteUrlOf(server: Server, config: Config): string {
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -67,7 +67,7 @@ function watchController(context: AppContext) {
   return (_req: Request, res: Response) => {
     const { video, decision } = watchLocalsOf(res);
     if (!decision.allowed) {
-      context.log.debug({ userId: currentUserOf(res)?.id, videoId: video.id, reason: decision.reason }, 'watch page refused');
+      context.log.debug({ userId: currentUserOf(res)?.id, videoId: video.id, reason: decision.reason }, 'watch page rejected');
       // The refusal page carries no media URL and no grant endpoint, only the title and the reason.
       return res.status(FORBIDDEN_403).render('subscribe', { video, reason: decision.reason });
     }

@@ -11,8 +11,8 @@ export function notFoundHandler(_req: Request, _res: Response, next: NextFunctio
 }
 
 /**
- * The one error handler. Only an HttpError's own message reaches the client; any other error is logged with
- * its stack and the client sees a generic sentence, so no database, S3 or file-system text leaks.
+ * The one error handler. Only an HttpError's own message reaches the client. Any other error is logged with
+ * its stack and the client gets a generic sentence, so no database, S3 or file-system text leaks.
  */
 export function errorHandler(log: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
@@ -71,6 +71,6 @@ function logError(log: Logger, error: HttpError, original: unknown, req: Request
   } else if (error.code === 'INVALID_CSRF_TOKEN' || error.code === 'BAD_REQUEST') {
     log.warn(fields, 'rejected a malformed or forged request');
   } else {
-    log.debug(fields, 'request refused');
+    log.debug(fields, 'request rejected');
   }
 }

@@ -8,7 +8,7 @@ import { ID_PATTERN } from '../ids.js';
 import { findSubscription } from '../subscriptions/subscription-repository.js';
 import { findVideo, type Video } from '../videos/video-repository.js';
 
-/** What ensureCanWatch leaves on res.locals for the controller. */
+/** The values that ensureCanWatch leaves on res.locals for the controller. */
 export interface WatchLocals {
   video: Video;
   decision: AccessDecision;
@@ -21,7 +21,7 @@ export function watchLocalsOf(res: Response): WatchLocals {
 }
 
 /**
- * Loads the video named by :id and the current user's subscription fresh from the database and asks the
+ * Loads the video named by :id and the current user's subscription fresh from the database and applies the
  * access rule. With `refuse: true` a refusal becomes a 403 error; otherwise the decision is left for the
  * controller (the watch page renders its own 403 page). Unknown and malformed ids are 404.
  */
@@ -52,6 +52,6 @@ export function ensureCanWatch(context: AppContext, options: { refuse: boolean }
 }
 
 function refusal(reason: Exclude<AccessDecision, { allowed: true }>['reason'], context: AppContext, userId: string | undefined, videoId: string): HttpError {
-  context.log.debug({ userId, videoId, reason }, 'playback refused');
+  context.log.debug({ userId, videoId, reason }, 'playback rejected');
   return forbidden(reason.toUpperCase().replaceAll('-', '_'), REFUSAL_MESSAGES[reason]);
 }

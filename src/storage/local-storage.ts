@@ -82,7 +82,7 @@ export class LocalStorage implements Storage {
 
   async write(key: string, body: Readable, options: { contentType: string; size?: number }): Promise<void> {
     // A source that fails while the folder is being created (a file that cannot be opened, say) emits
-    // 'error' before pipeline() listens; without this listener that error would crash the process.
+    // 'error' before pipeline() listens. Without this listener that error would crash the process.
     let sourceError: unknown;
     const rememberSourceError = (err: unknown) => {
       sourceError = err;

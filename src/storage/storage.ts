@@ -4,8 +4,8 @@ import type { Readable } from 'node:stream';
  * What the app needs from a place that keeps video objects. Backends know nothing about HTTP: parsing Range
  * headers and composing 206/416 responses happens once, in playback/.
  *
- * Keys are plain strings such as "videos/abc123/My film + extras.mp4"; each backend maps them safely
- * (local: a path that cannot leave the media folder, S3: the object key under S3_PREFIX).
+ * Keys are plain strings such as "videos/abc123/My film + extras.mp4". Each backend maps them safely: local
+ * storage to a path that cannot leave the media folder, S3 to the object key under S3_PREFIX.
  */
 export interface Storage {
   readonly kind: 'local' | 's3';

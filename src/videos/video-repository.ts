@@ -44,7 +44,7 @@ export async function listVideos(db: Db, options: { publishedOnly: boolean }): P
   return rows.map(toVideo);
 }
 
-/** One page of videos, oldest first, and the total count, for the catalogue. */
+/** Returns one page of videos, oldest first, and the total count, for the catalogue. */
 export async function listVideosPage(
   db: Db,
   options: { publishedOnly: boolean; limit: number; offset: number },

@@ -98,7 +98,7 @@ function useS3rverCredentials(): void {
   process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
 }
 
-/** The settings that point an app at this test server, path-style as s3rver needs. */
+/** Returns the settings that point an app at this test server, path-style as s3rver needs. */
 export function s3AppEnv(s3: { bucket: string; endpoint: string }): Record<string, string> {
   return {
     STORAGE: 's3',

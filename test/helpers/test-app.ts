@@ -33,7 +33,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** A fresh app on its own temporary DATA_DIR (SQLite and local storage unless `env` says otherwise). */
+/** Builds a fresh app on its own temporary DATA_DIR (SQLite and local storage unless `env` sets otherwise). */
 export async function createTestApp(env: Record<string, string> = {}, dataDir?: string): Promise<TestApp> {
   const dir = dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'reelgate-test-'));
   const config = loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, ...(await databaseEnvFor(dir)), ...env });
@@ -79,7 +79,7 @@ export function csrfTokenFrom(html: string): string {
   return match[1];
 }
 
-/** A supertest agent that keeps cookies, logged in as `email`. */
+/** Returns a supertest agent that keeps cookies, logged in as `email`. */
 export async function loginAgent(app: Express, email: string, password = PASSWORD) {
   const agent = request.agent(app);
   const page = await agent.get('/login').expect(200);
@@ -91,9 +91,11 @@ export async function loginAgent(app: Express, email: string, password = PASSWOR
   return agent;
 }
 
-/** The value of the session cookie in a response's Set-Cookie header, or undefined. */
+/** Returns the value of the session cookie in a response's Set-Cookie header, or undefined. */
 export function sessionCookieOf(setCookie: string[] | string | undefined): string | undefined {
-  const cookies = Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : [];
+  let cookies: string[] = [];
+  if (Array.isArray(setCookie)) cookies = setCookie;
+  else if (setCookie) cookies = [setCookie];
   const cookie = cookies.find((line) => line.startsWith('reelgate.sid='));
   return cookie?.split(';')[0]?.slice('reelgate.sid='.length);
 }

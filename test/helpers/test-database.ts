@@ -61,7 +61,7 @@ export async function postgresEnvFor(dataDir: string): Promise<Record<string, st
   return { DATABASE_URL: url.toString(), DATABASE_POOL_SIZE: '4' };
 }
 
-/** True when the test PostgreSQL answers; tests that need it whatever the project use this to skip. */
+/** Returns whether the test PostgreSQL accepts a connection. Tests that need it in every project use this to skip. */
 export async function postgresAvailable(): Promise<boolean> {
   const pg = (await import('pg')).default;
   const client = new pg.Client({ connectionString: testDatabaseUrl(), connectionTimeoutMillis: 2000 });
