@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -9,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { builtFile } from './cli/built-dist.js';
 import { csrfTokenFrom } from './helpers/test-app.js';
 import { databaseEnvFor } from './helpers/test-database.js';
+import { freePort, withTimeout } from './helpers/local-process.js';
 
 /*
  * The real `node dist/server.js` process, as an operator starts it: console output, log lines, exit codes,
@@ -53,24 +53,7 @@ async function killAndWait(child: ChildProcess): Promise<void> {
   await withTimeout(exited, 5000, 'a killed server process did not exit');
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Starts `node dist/server.js` in a fresh working folder, with only the environment given here. */
 async function startServer(dataDir: string, env: Record<string, string> = {}, options = { sharedAcrossTests: false }): Promise<ServerProcess> {

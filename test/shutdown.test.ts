@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -13,6 +12,7 @@ import { insertVideo } from '../src/videos/video-repository.js';
 import { builtFile } from './cli/built-dist.js';
 import { PASSWORD, addUser, createTestApp, csrfTokenFrom } from './helpers/test-app.js';
 import { databaseEnvFor } from './helpers/test-database.js';
+import { freePort, withTimeout } from './helpers/local-process.js';
 
 /*
  * Graceful shutdown of the real `node dist/server.js` (run `npm run build` first): a download that is in
@@ -38,21 +38,7 @@ afterEach(async () => {
   dataDir = undefined;
 });
 
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Fills a DATA_DIR with one subscriber and one 32 MiB video in local storage, then closes it. */
 async function prepareDataDir(): Promise<{ dir: string; videoId: string }> {

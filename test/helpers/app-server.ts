@@ -1,8 +1,9 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+
+import { freePort } from './local-process.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const SERVER_SCRIPT = path.join(ROOT, 'dist/server.js');
@@ -41,7 +42,7 @@ export async function startAppServer(env: Record<string, string> = {}, options: 
   }
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelgate-e2e-'));
-  const port = await findFreePort();
+  const port = await freePort();
   const serverEnv = {
     PATH: process.env.PATH ?? '',
     NODE_ENV: 'development',
@@ -74,16 +75,6 @@ export async function startAppServer(env: Record<string, string> = {}, options: 
   }
 }
 
-function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 interface CapturedOutput {
   stdout: string;
