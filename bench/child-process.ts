@@ -13,14 +13,14 @@ export interface BenchChild<Ready> {
 /**
  * Starts `node --import tsx bench/<script>` and waits for the one JSON line it prints when ready. Running
  * node directly (not the tsx CLI, which forks a second node) makes `pid` the process that does the work,
- * so its RSS can be read from /proc.
+ * so its RSS and CPU time can be read from /proc.
  */
-export async function startBenchChild<Ready>(script: string, options: unknown, env: Record<string, string> = {}): Promise<BenchChild<Ready>> {
+export async function startBenchChild<Ready>(script: string, options: unknown, env: Record<string, string | undefined> = {}): Promise<BenchChild<Ready>> {
   const scriptPath = path.join(import.meta.dirname, script);
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', '--disable-warning=NodeVersionSupportWarning', scriptPath, JSON.stringify(options)],
-    { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] },
+    { env: childEnvironment(env), stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-4000)));
@@ -32,6 +32,16 @@ export async function startBenchChild<Ready>(script: string, options: unknown, e
     await stopChild(child);
     throw error;
   }
+}
+
+/** This process's environment with `changes` applied; an undefined value removes the variable. */
+function childEnvironment(changes: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
 }
 
 function readyLine<Ready>(child: ChildProcess, stderr: () => string): Promise<Ready> {

@@ -36,3 +36,26 @@ export function rssMiB(pid: number): number {
   if (!kibibytes) throw new Error(`/proc/${pid}/status has no VmRSS line`);
   return Number(kibibytes) / 1024;
 }
+
+/** Linux reports process CPU time in clock ticks of 1/100 s (USER_HZ) on every mainstream architecture. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Reads the user plus system CPU time of a process in seconds from /proc (Linux only). */
+export function cpuSeconds(pid: number): number {
+  const fields = statFields(pid);
+  return (fields.userTicks + fields.systemTicks) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Reads how many minor page faults (memory mapped in without disk I/O) a process has taken, from /proc. */
+export function minorFaults(pid: number): number {
+  return statFields(pid).minorFaults;
+}
+
+function statFields(pid: number): { minorFaults: number; userTicks: number; systemTicks: number } {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name in brackets may hold spaces, so the fields are counted from after its closing bracket.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  const [minor, user, system] = [fields[7], fields[11], fields[12]];
+  if (![minor, user, system].every((value) => Number.isFinite(value))) throw new Error(`/proc/${pid}/stat has no fault or CPU time fields`);
+  return { minorFaults: minor!, userTicks: user!, systemTicks: system! };
+}

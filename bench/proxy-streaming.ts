@@ -1,8 +1,18 @@
 import { setMaxListeners } from 'node:events';
 import http from 'node:http';
 
-import { rssMiB } from './machine.js';
+import { cpuSeconds, minorFaults, rssMiB } from './machine.js';
+import { rawDownload } from './raw-download.js';
 import { spreadOf, type Spread } from './stats.js';
+
+/** CPU seconds that each process spent per GiB downloaded, one value per round. */
+export interface CpuPerGiB {
+  app: Spread;
+  storage: Spread;
+  client: Spread;
+  /** Minor page faults of the app (or proxy) process per GiB. */
+  appFaults: Spread;
+}
 
 export interface ProxyThroughputResult {
   /** MiB per second. */
@@ -10,6 +20,8 @@ export interface ProxyThroughputResult {
   direct: Spread;
   /** Per round, proxied throughput divided by the direct throughput of the same round. */
   ratio: Spread;
+  proxyCpu: CpuPerGiB;
+  directCpu: CpuPerGiB;
 }
 
 export interface ProxyMemoryResult {
@@ -24,31 +36,39 @@ export interface ProxyMemoryResult {
 }
 
 const DOWNLOADS_PER_ROUND = 2;
+/** Reused by every sequential download of the throughput rounds. */
+const readBuffer = Buffer.allocUnsafe(256 * 1024);
 const RSS_SAMPLE_MS = 100;
 
-/** Alternates direct and proxied rounds; each round downloads the whole object DOWNLOADS_PER_ROUND times. */
+/**
+ * Alternates direct and proxied rounds; each round downloads the whole object DOWNLOADS_PER_ROUND times and
+ * records the CPU time that the app, the storage server and this process (the client) spent on it.
+ */
 export async function measureProxyThroughput(
   urls: { proxy: string; direct: string; cookie: string },
+  pids: { app: number; storage: number },
   plan: { rounds: number },
 ): Promise<ProxyThroughputResult> {
-  const agent = new http.Agent({ keepAlive: true });
-  const proxyRequest = { url: urls.proxy, headers: { cookie: urls.cookie } };
+  const proxyHeaders: Record<string, string> = urls.cookie === '' ? {} : { cookie: urls.cookie };
+  const proxyRequest = { url: urls.proxy, headers: proxyHeaders };
   const directRequest = { url: urls.direct, headers: {} };
 
-  try {
-    await downloadRate(proxyRequest, agent, 1);
-    await downloadRate(directRequest, agent, 1);
+  await downloadRound(proxyRequest, pids, 1);
+  await downloadRound(directRequest, pids, 1);
 
-    const proxy: number[] = [];
-    const direct: number[] = [];
-    for (let round = 0; round < plan.rounds; round += 1) {
-      direct.push(await downloadRate(directRequest, agent, DOWNLOADS_PER_ROUND));
-      proxy.push(await downloadRate(proxyRequest, agent, DOWNLOADS_PER_ROUND));
-    }
-    return { proxy: spreadOf(proxy), direct: spreadOf(direct), ratio: spreadOf(proxy.map((rate, index) => rate / direct[index]!)) };
-  } finally {
-    agent.destroy();
+  const proxy: Round[] = [];
+  const direct: Round[] = [];
+  for (let round = 0; round < plan.rounds; round += 1) {
+    direct.push(await downloadRound(directRequest, pids, DOWNLOADS_PER_ROUND));
+    proxy.push(await downloadRound(proxyRequest, pids, DOWNLOADS_PER_ROUND));
   }
+  return {
+    proxy: spreadOf(proxy.map((round) => round.mibPerSecond)),
+    direct: spreadOf(direct.map((round) => round.mibPerSecond)),
+    ratio: spreadOf(proxy.map((round, index) => round.mibPerSecond / direct[index]!.mibPerSecond)),
+    proxyCpu: cpuSpreads(proxy),
+    directCpu: cpuSpreads(direct),
+  };
 }
 
 /**
@@ -98,29 +118,43 @@ interface RequestTarget {
   headers: Record<string, string>;
 }
 
-async function downloadRate(target: RequestTarget, agent: http.Agent, downloads: number): Promise<number> {
-  const start = process.hrtime.bigint();
-  let bytes = 0;
-  for (let i = 0; i < downloads; i += 1) bytes += await download(target, agent);
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return bytes / 1024 ** 2 / seconds;
+interface Round {
+  mibPerSecond: number;
+  cpuPerGiB: { app: number; storage: number; client: number };
+  appFaultsPerGiB: number;
 }
 
-function download(target: RequestTarget, agent: http.Agent): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const request = http.get(target.url, { agent, headers: target.headers }, (response) => {
-      if (response.statusCode !== 200) {
-        response.resume();
-        reject(new Error(`GET ${new URL(target.url).pathname} returned status ${response.statusCode}`));
-        return;
-      }
-      let bytes = 0;
-      response.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      response.on('end', () => resolve(bytes));
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-  });
+async function downloadRound(target: RequestTarget, pids: { app: number; storage: number }, downloads: number): Promise<Round> {
+  const appCpuBefore = cpuSeconds(pids.app);
+  const appFaultsBefore = minorFaults(pids.app);
+  const storageCpuBefore = cpuSeconds(pids.storage);
+  const clientCpuBefore = process.cpuUsage();
+  const start = process.hrtime.bigint();
+
+  let bytes = 0;
+  for (let i = 0; i < downloads; i += 1) bytes += await rawDownload(target, readBuffer);
+
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const clientCpu = process.cpuUsage(clientCpuBefore);
+  const gib = bytes / 1024 ** 3;
+  return {
+    mibPerSecond: bytes / 1024 ** 2 / seconds,
+    cpuPerGiB: {
+      app: (cpuSeconds(pids.app) - appCpuBefore) / gib,
+      storage: (cpuSeconds(pids.storage) - storageCpuBefore) / gib,
+      client: (clientCpu.user + clientCpu.system) / 1e6 / gib,
+    },
+    appFaultsPerGiB: (minorFaults(pids.app) - appFaultsBefore) / gib,
+  };
+}
+
+function cpuSpreads(rounds: Round[]): CpuPerGiB {
+  return {
+    app: spreadOf(rounds.map((round) => round.cpuPerGiB.app)),
+    storage: spreadOf(rounds.map((round) => round.cpuPerGiB.storage)),
+    client: spreadOf(rounds.map((round) => round.cpuPerGiB.client)),
+    appFaults: spreadOf(rounds.map((round) => round.appFaultsPerGiB)),
+  };
 }
 
 function readUntilAborted(target: RequestTarget, agent: http.Agent, signal: AbortSignal, onBytes: (bytes: number) => void): Promise<'aborted' | 'ended' | 'failed'> {

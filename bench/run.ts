@@ -13,7 +13,8 @@ import { loginCookie } from './login.js';
 import { describeMachine } from './machine.js';
 import { measurePageLatency, pageExists, type PageLatencyResult } from './page-latency.js';
 import { measureProxyMemory, measureProxyThroughput } from './proxy-streaming.js';
-import { ADMIN_PAGE_MISSING, renderReport, type BenchResults, type Goal } from './report.js';
+import { startScriptEnvironment } from './start-environment.js';
+import { ADMIN_PAGE_MISSING, renderReport, type BenchResults, type Goal, type StreamingResults } from './report.js';
 
 /*
  * `npm run bench`: measures grant signing, the grant endpoint, proxy streaming and two large pages in one
@@ -76,15 +77,7 @@ async function main(): Promise<void> {
   );
   await stopChild(redirectApp);
 
-  log('streaming through the proxy and straight from s3rver');
-  const proxyApp = await startApp({ ...s3Env, MEDIA_DELIVERY: 'proxy' }, 0);
-  const proxyCookie = await loginCookie(proxyApp.ready.baseUrl, proxyApp.ready.subscriberEmail, proxyApp.ready.password);
-  const proxyUrl = await mediaUrlOf(proxyApp.ready, proxyCookie);
-  const directUrl = await storage.presignRead(MEDIA.key, { expiresInSeconds: 600, contentType: MEDIA.contentType });
-  const proxyThroughput = await measureProxyThroughput({ proxy: proxyUrl, direct: directUrl, cookie: proxyCookie }, { rounds: PLAN.streamRounds });
-  log(`holding ${MEMORY_PLAN.streams} proxied streams open for ${MEMORY_PLAN.seconds} s`);
-  const proxyMemory = await measureProxyMemory({ pid: proxyApp.pid, url: proxyUrl, cookie: proxyCookie }, MEMORY_PLAN);
-  await stopChild(proxyApp);
+  const streaming = await measureStreaming(storage, s3rver.pid, s3Env);
   await storage.close();
 
   log(`seeding ${PAGE_ROWS} videos and ${PAGE_ROWS} users, then loading the catalogue and the admin users page`);
@@ -103,7 +96,7 @@ async function main(): Promise<void> {
   await stopChild(pagesApp);
   await stopChild(s3rver);
 
-  const partial = { grantEndpoint, grantCost, proxyThroughput, proxyMemory };
+  const partial = { grantEndpoint, grantCost, proxyThroughput: streaming.proxyThroughput, proxyMemory: streaming.proxyMemory };
   const results: BenchResults = {
     machine,
     command: 'npm run bench',
@@ -111,6 +104,7 @@ async function main(): Promise<void> {
     durationSeconds: (Date.now() - startedAt.getTime()) / 1000,
     plan: PLAN,
     ...partial,
+    ...streaming,
     catalogue,
     adminUsers,
     goals: checkGoals(partial),
@@ -152,13 +146,58 @@ function checkGoals(results: Pick<BenchResults, 'grantEndpoint' | 'grantCost' | 
   ];
 }
 
-async function startApp(env: Record<string, string>, pageRows: number): Promise<BenchChild<AppProcessReady>> {
-  const options: AppProcessOptions = { env: { LOG_LEVEL: 'warn', ...env }, extraVideos: pageRows, extraUsers: pageRows, media: MEDIA };
-  return startChild<AppProcessReady>('app-process.ts', options);
+/**
+ * Starts an app process. `config` reaches the app as its configuration. `processEnv` goes into the process
+ * environment before node starts, as a start script's variables do, because the C library reads some of
+ * them only at start.
+ */
+/**
+ * Measures proxied against direct throughput three times: with the app started as `npm start` starts it,
+ * as plain `node` without the start script's variables, and through a minimal Node.js proxy (the floor);
+ * then the app's memory under many proxied streams.
+ */
+async function measureStreaming(storage: S3Storage, storagePid: number, s3Env: Record<string, string>): Promise<StreamingResults> {
+  const directUrl = await storage.presignRead(MEDIA.key, { expiresInSeconds: 600, contentType: MEDIA.contentType });
+  const throughputOf = (proxyUrl: string, cookie: string, proxyPid: number) =>
+    measureProxyThroughput({ proxy: proxyUrl, direct: directUrl, cookie }, { app: proxyPid, storage: storagePid }, { rounds: PLAN.streamRounds });
+  const startEnv = startScriptEnvironment();
+
+  log(`streaming through the proxy and straight from s3rver, with the start script's ${describeEnv(startEnv)}`);
+  const app = await startApp({ ...s3Env, MEDIA_DELIVERY: 'proxy' }, 0, startEnv);
+  const { url, cookie } = await proxiedMedia(app.ready);
+  const proxyThroughput = await throughputOf(url, cookie, app.pid);
+  log(`holding ${MEMORY_PLAN.streams} proxied streams open for ${MEMORY_PLAN.seconds} s`);
+  const proxyMemory = await measureProxyMemory({ pid: app.pid, url, cookie }, MEMORY_PLAN);
+  await stopChild(app);
+
+  log('streaming again with the app started as plain `node`, without those variables');
+  const withoutStartEnv = Object.fromEntries(Object.keys(startEnv).map((name) => [name, undefined]));
+  const plainApp = await startApp({ ...s3Env, MEDIA_DELIVERY: 'proxy' }, 0, withoutStartEnv);
+  const plainMedia = await proxiedMedia(plainApp.ready);
+  const plainProxyThroughput = await throughputOf(plainMedia.url, plainMedia.cookie, plainApp.pid);
+  await stopChild(plainApp);
+
+  log('streaming through a minimal Node.js proxy, with the start script\'s variables');
+  const minimalProxy = await startChild<{ url: string }>('minimal-proxy-process.ts', { target: directUrl }, startEnv);
+  const minimalProxyThroughput = await throughputOf(minimalProxy.ready.url, '', minimalProxy.pid);
+  await stopChild(minimalProxy);
+
+  return { startEnv, proxyThroughput, proxyMemory, plainProxyThroughput, minimalProxyThroughput };
 }
 
-async function startChild<Ready>(script: string, options: unknown): Promise<BenchChild<Ready>> {
-  const child = await startBenchChild<Ready>(script, options);
+/** Logs in as the subscriber and returns the signed /media URL of the proxy-mode grant with the session cookie. */
+async function proxiedMedia(app: AppProcessReady): Promise<{ url: string; cookie: string }> {
+  const cookie = await loginCookie(app.baseUrl, app.subscriberEmail, app.password);
+  return { url: await mediaUrlOf(app, cookie), cookie };
+}
+
+async function startApp(config: Record<string, string>, pageRows: number, processEnv: Record<string, string | undefined> = {}): Promise<BenchChild<AppProcessReady>> {
+  const options: AppProcessOptions = { env: { LOG_LEVEL: 'warn', ...config }, extraVideos: pageRows, extraUsers: pageRows, media: MEDIA };
+  return startChild<AppProcessReady>('app-process.ts', options, processEnv);
+}
+
+async function startChild<Ready>(script: string, options: unknown, processEnv: Record<string, string | undefined> = {}): Promise<BenchChild<Ready>> {
+  const child = await startBenchChild<Ready>(script, options, processEnv);
   children.push(child as BenchChild<unknown>);
   return child;
 }
@@ -189,6 +228,11 @@ function printGoals(goals: Goal[]): void {
   for (const goal of goals) {
     console.log(`${goal.met ? 'PASS' : 'MISS'}  ${goal.name}: ${goal.measured} (target ${goal.target})`);
   }
+}
+
+function describeEnv(env: Record<string, string>): string {
+  const assignments = Object.entries(env).map(([name, value]) => `${name}=${value}`);
+  return assignments.length === 0 ? 'environment (none set)' : assignments.join(' ');
 }
 
 function log(message: string): void {
