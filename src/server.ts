@@ -2,6 +2,7 @@ import 'dotenv/config';
 
 import { createServer, type Server } from 'node:http';
 
+import { allocatorFactsOf, allocatorSettingHint } from './allocator-setting.js';
 import { createApp } from './app.js';
 import { DatabaseSessionStore } from './auth/session-store.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
   let worker: TranscodeWorker | undefined;
   server.listen({ port: config.port, host: config.host }, () => {
     log.info({ port: config.port, host: config.host ?? 'all interfaces', storage: config.storage, delivery: config.delivery, database: services.database.dialect }, 'reelgate listening');
+    const hint = allocatorSettingHint(allocatorFactsOf(config));
+    if (hint !== null) log.info(hint);
     worker = startTranscodeWorker(context);
     if (demoAccounts) printDemoAccounts(demoAccounts, siteUrlOf(server, config));
   });

@@ -5,6 +5,7 @@ import path from 'node:path';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
+import { allocatorFactsOf, RECOMMENDED_GLIBC_TUNABLES } from '../src/allocator-setting.js';
 import { builtFile } from './cli/built-dist.js';
 import { csrfTokenFrom } from './helpers/test-app.js';
 import { databaseEnvFor } from './helpers/test-database.js';
@@ -17,6 +18,7 @@ import { freePort, withTimeout } from './helpers/local-process.js';
 
 const START_TIMEOUT_MS = 20_000;
 const EXIT_TIMEOUT_MS = 15_000;
+const runsOnGlibc = allocatorFactsOf({ delivery: 'proxy' }).glibcVersion !== undefined;
 const PASSWORD_LINES = /^\s+(admin|subscriber):\s+(\S+@example\.com)\s+(\S+)$/gm;
 
 interface ServerProcess {
@@ -186,6 +188,12 @@ describe('node dist/server.js on a new DATA_DIR, then restarted', () => {
     }
   });
 
+  it('logs the malloc setting hint on glibc when started as plain node', () => {
+    const hints = logLinesOf(first.stdout()).filter((line) => line.includes(`GLIBC_TUNABLES=${RECOMMENDED_GLIBC_TUNABLES}`));
+
+    expect(hints).toHaveLength(runsOnGlibc ? 1 : 0);
+  });
+
   it('lets the printed subscriber password log in and issues a playback grant', async () => {
     viewerCookie = await logIn(first.baseUrl, 'viewer@example.com', passwords.get('viewer@example.com')!);
     videoIds = await videoIdsOnCatalogue(first.baseUrl, viewerCookie);
@@ -277,6 +285,13 @@ describe('node dist/server.js without demo data', () => {
 
   it('seeds nothing with SEED_DEMO=false', async () => {
     await startAndCheckNoDemo({ SEED_DEMO: 'false' });
+  });
+
+  it('logs no malloc setting hint with the start script environment', async () => {
+    const server = await startAndCheckNoDemo({ SEED_DEMO: 'false', GLIBC_TUNABLES: RECOMMENDED_GLIBC_TUNABLES });
+
+    expect(server.stdout()).toContain('reelgate listening');
+    expect(server.stdout()).not.toContain('GLIBC_TUNABLES');
   });
 
   it('seeds nothing in production, even with SEED_DEMO=true', async () => {
