@@ -3,7 +3,7 @@ import type { Config } from './config.js';
 /**
  * The glibc malloc setting that `npm start` and the systemd unit in docs/deploy.md apply. With the default
  * trim threshold, glibc returns freed heap memory to the kernel after each garbage collection of streamed
- * chunks, and the next socket reads fault it back in. `npm run bench` measured about 30% more CPU per
+ * chunks, and the next socket reads fault it back in. `npm run bench` measured about a third more CPU per
  * proxied GiB without the setting (docs/benchmarks.md).
  */
 export const RECOMMENDED_GLIBC_TUNABLES = 'glibc.malloc.trim_threshold=67108864';
@@ -28,7 +28,7 @@ export function allocatorSettingHint(facts: AllocatorFacts): string | null {
   if (thresholdSet) return null;
 
   return (
-    `Media streams through this process, and glibc's default malloc trim threshold costs about 30% more CPU per byte. ` +
+    `Media streams through this process, and glibc's default malloc trim threshold costs about a third more CPU per byte. ` +
     `Start node with GLIBC_TUNABLES=${RECOMMENDED_GLIBC_TUNABLES} in its environment, as npm start does (see docs/deploy.md).`
   );
 }
