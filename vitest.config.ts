@@ -32,6 +32,7 @@ const FFMPEG_TESTS = [
   'test/transcode/worker-restart.test.ts',
   'test/playback/hls-routes.test.ts',
   'test/playback/hls-s3-redirect.test.ts',
+  'test/playback/nginx-offload-hls.test.ts',
   'test/e2e/hls.e2e.test.ts',
 ];
 

@@ -111,6 +111,7 @@ const environmentSchema = z.object({
   SITE_NAME: z.string().trim().min(1).max(80, { error: 'must be at most 80 characters' }).default('reelgate'),
   STORAGE: z.enum(['local', 's3'], { error: 'must be local or s3' }).default('local'),
   MEDIA_DELIVERY: z.enum(['redirect', 'proxy'], { error: 'must be redirect or proxy' }).optional(),
+  MEDIA_OFFLOAD: z.enum(['none', 'nginx'], { error: 'must be none or nginx' }).default('none'),
   MEDIA_URL_TTL_SECONDS: integerText(5, 604800).default(60),
   MAX_UPLOAD_MB: integerText(1, 1024 * 1024).default(5120),
   MULTIPART_THRESHOLD_MB: integerText(5, 1024 * 1024).default(100),
@@ -172,6 +173,11 @@ export interface Config {
   storage: 'local' | 's3';
   /** The way S3 media reaches the browser. Local storage is always served by the app. */
   delivery: 'redirect' | 'proxy';
+  /**
+   * 'nginx': in proxy delivery, requests that nginx forwards with X-Reelgate-Offload get an X-Accel-Redirect
+   * response after every check, and nginx fetches the bytes from S3 with headers that the app signed.
+   */
+  mediaOffload: 'none' | 'nginx';
   mediaUrlTtlSeconds: number;
   maxUploadBytes: number;
   /** Browser uploads to S3 of at least this many bytes use a multipart upload instead of one PUT. */
@@ -214,6 +220,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
       problems.push('MEDIA_DELIVERY=redirect needs STORAGE=s3; local files are always served by the app');
     }
   }
+  if (env.MEDIA_OFFLOAD === 'nginx' && (env.STORAGE !== 's3' || env.MEDIA_DELIVERY !== 'proxy')) {
+    problems.push('MEDIA_OFFLOAD=nginx needs STORAGE=s3 and MEDIA_DELIVERY=proxy; set MEDIA_OFFLOAD=none otherwise');
+  }
   if (env.NODE_ENV === 'production') {
     checkProductionSecrets(env, problems);
     checkProductionCookies(env, problems);
@@ -242,6 +251,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
     siteName: env.SITE_NAME,
     storage: env.STORAGE,
     delivery: env.STORAGE === 's3' ? (env.MEDIA_DELIVERY ?? 'redirect') : 'proxy',
+    mediaOffload: env.MEDIA_OFFLOAD,
     mediaUrlTtlSeconds: env.MEDIA_URL_TTL_SECONDS,
     maxUploadBytes: env.MAX_UPLOAD_MB * 1024 * 1024,
     multipartThresholdBytes: env.MULTIPART_THRESHOLD_MB * 1024 * 1024,

@@ -175,6 +175,22 @@ describe('storage and delivery', () => {
     ]);
   });
 
+  it.each([
+    ['local storage', { MEDIA_OFFLOAD: 'nginx' }],
+    ['S3 redirect delivery', { ...S3, MEDIA_OFFLOAD: 'nginx', MEDIA_DELIVERY: 'redirect' }],
+    ['S3 without MEDIA_DELIVERY', { ...S3, MEDIA_OFFLOAD: 'nginx' }],
+  ])('refuses MEDIA_OFFLOAD=nginx with %s', (_name, env) => {
+    expect(problemsOf(env)).toEqual(['MEDIA_OFFLOAD=nginx needs STORAGE=s3 and MEDIA_DELIVERY=proxy; set MEDIA_OFFLOAD=none otherwise']);
+  });
+
+  it('accepts MEDIA_OFFLOAD=nginx with S3 proxy delivery', () => {
+    expect(loadConfig({ ...S3, MEDIA_OFFLOAD: 'nginx', MEDIA_DELIVERY: 'proxy' }, CWD).mediaOffload).toBe('nginx');
+  });
+
+  it('refuses an unknown MEDIA_OFFLOAD', () => {
+    expect(problemsOf({ MEDIA_OFFLOAD: 'apache' })).toEqual(['MEDIA_OFFLOAD must be none or nginx (got "apache")']);
+  });
+
   it('serves local storage through the app', () => {
     expect(loadConfig({ MEDIA_DELIVERY: 'proxy' }, CWD).delivery).toBe('proxy');
   });

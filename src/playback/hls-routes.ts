@@ -12,6 +12,7 @@ import { ensureCanWatch, watchLocalsOf } from './entitlement.js';
 import { extensionOf, hlsGrantUrlResolver, issueHlsToken } from './hls-urls.js';
 import { mediaTokenValidator, noStore } from './playback-routes.js';
 import { sendObject } from './send-object.js';
+import { shouldOffload } from './storage-offload.js';
 
 /** Larger stored playlists are refused: a VOD playlist of a 10-hour film in 4 s segments is about 300 KiB. */
 const MAX_PLAYLIST_BYTES = 2 * 1024 * 1024;
@@ -73,7 +74,13 @@ function segmentController(context: AppContext) {
     const relativePath = hlsPathOf(req, (path) => extensionOf(path) in HLS_CONTENT_TYPES && !path.endsWith('.m3u8'));
     const contentType = HLS_CONTENT_TYPES[extensionOf(relativePath)]!;
 
-    await sendObject(req, res, { storage: context.storage, key: `${hlsKeyPrefix(video.id)}${relativePath}`, contentType, log: context.log });
+    await sendObject(req, res, {
+      storage: context.storage,
+      key: `${hlsKeyPrefix(video.id)}${relativePath}`,
+      contentType,
+      log: context.log,
+      offload: shouldOffload(req, context.config),
+    });
   };
 }
 

@@ -11,6 +11,7 @@ import { hlsRoutes } from './hls-routes.js';
 import { hotlinkGuard } from './hotlink-guard.js';
 import { isMediaTokenValid } from './media-token.js';
 import { sendObject } from './send-object.js';
+import { shouldOffload } from './storage-offload.js';
 
 const NO_STORE = 'no-store';
 
@@ -89,6 +90,12 @@ export function mediaTokenValidator(context: AppContext) {
 function mediaController(context: AppContext) {
   return async (req: Request, res: Response) => {
     const { video } = watchLocalsOf(res);
-    await sendObject(req, res, { storage: context.storage, key: video.storageKey, contentType: video.contentType, log: context.log });
+    await sendObject(req, res, {
+      storage: context.storage,
+      key: video.storageKey,
+      contentType: video.contentType,
+      log: context.log,
+      offload: shouldOffload(req, context.config),
+    });
   };
 }

@@ -7,6 +7,7 @@ import { notFound } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ObjectInfo, Storage } from '../storage/storage.js';
 import { resolveRange, type RangeResolution } from './range.js';
+import { sendOffloaded } from './storage-offload.js';
 
 export interface SendObjectOptions {
   storage: Storage;
@@ -14,6 +15,8 @@ export interface SendObjectOptions {
   /** Sent as Content-Type, in place of whatever type the storage backend has on record. */
   contentType: string;
   log: Logger;
+  /** True to send a GET's X-Accel-Redirect response for nginx instead of streaming the body (see storage-offload.ts). */
+  offload?: boolean;
 }
 
 /**
@@ -48,6 +51,14 @@ export async function sendObject(req: Request, res: Response, options: SendObjec
     writeBodyHeaders(res, resolution, info.size, headers);
     res.end();
     return;
+  }
+
+  if (options.offload) {
+    const signed = await storage.signReadRequest(key, { contentType: options.contentType });
+    if (signed !== null) {
+      sendOffloaded(res, signed, resolution);
+      return;
+    }
   }
 
   await streamBody(res, { resolution, info, headers, ...options });

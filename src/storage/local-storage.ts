@@ -11,6 +11,7 @@ import {
   type ByteRange,
   type ListedObject,
   type ObjectInfo,
+  type SignedStorageRequest,
   type Storage,
   type UploadedPart,
 } from './storage.js';
@@ -126,6 +127,10 @@ export class LocalStorage implements Storage {
 
   // Local files have no URL of their own, so playback always streams them through the app.
   async presignRead(_key: string, _options: { expiresInSeconds: number; contentType: string }): Promise<string | null> {
+    return null;
+  }
+
+  async signReadRequest(_key: string, _options: { contentType: string }): Promise<SignedStorageRequest | null> {
     return null;
   }
 

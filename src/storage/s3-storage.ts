@@ -25,11 +25,13 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { S3Config } from '../config.js';
 import { S3Presigner } from './s3-presigner.js';
+import { S3RequestSigner } from './s3-request-signer.js';
 import {
   InvalidKeyError,
   type ByteRange,
   type ListedObject,
   type ObjectInfo,
+  type SignedStorageRequest,
   type Storage,
   type UploadedPart,
 } from './storage.js';
@@ -58,6 +60,7 @@ export class S3Storage implements Storage {
   private readonly presignClient: S3Client;
   private readonly agents: ApiAgents;
   private readPresigner: S3Presigner | undefined;
+  private requestSigner: S3RequestSigner | undefined;
 
   constructor(private readonly config: S3Config) {
     this.agents = createApiAgents(config);
@@ -137,6 +140,15 @@ export class S3Storage implements Storage {
     this.readPresigner ??= new S3Presigner(this.presignClient, this.config.bucket);
     return this.readPresigner.presignGetObject(this.objectKey(key), {
       expiresInSeconds: options.expiresInSeconds,
+      responseContentType: options.contentType,
+      responseCacheControl: 'private, no-store',
+    });
+  }
+
+  async signReadRequest(key: string, options: { contentType: string }): Promise<SignedStorageRequest> {
+    // nginx reaches S3 where the app does, so this signs for S3_ENDPOINT, never for S3_PUBLIC_ENDPOINT.
+    this.requestSigner ??= new S3RequestSigner(this.client, new S3Presigner(this.client, this.config.bucket));
+    return this.requestSigner.signGetObject(this.objectKey(key), {
       responseContentType: options.contentType,
       responseCacheControl: 'private, no-store',
     });

@@ -31,6 +31,12 @@ export interface Storage {
   presignRead(key: string, options: { expiresInSeconds: number; contentType: string }): Promise<string | null>;
 
   /**
+   * A GET request for the object, signed in headers, that a server in front of the app (nginx with
+   * MEDIA_OFFLOAD=nginx) sends to storage itself; null when this backend has no such requests (local storage).
+   */
+  signReadRequest(key: string, options: { contentType: string }): Promise<SignedStorageRequest | null>;
+
+  /**
    * A URL that lets a browser PUT the object with exactly this Content-Type until it expires, or null when
    * uploads must go through the app (local storage).
    */
@@ -103,4 +109,12 @@ export class DirectUploadUnsupportedError extends Error {
     super('Local storage takes uploads through the app; multipart uploads to storage need STORAGE=s3');
     this.name = 'DirectUploadUnsupportedError';
   }
+}
+
+/** A GET request, signed in headers, that another server can send to storage as it is. */
+export interface SignedStorageRequest {
+  /** The object's URL with the response overrides and no credentials. */
+  url: string;
+  /** Host-bound SigV4 headers: authorization, x-amz-date, x-amz-content-sha256 and, with temporary credentials, x-amz-security-token. */
+  headers: Record<string, string>;
 }
