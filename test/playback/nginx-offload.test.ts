@@ -126,10 +126,32 @@ describe.skipIf(!runNginx)('nginx offload of proxied media', () => {
     }
   });
 
-  it('internal location is 404 from outside', async () => {
+  it('S3 error reaches the client as a plain 503', async () => {
+    const missing = await insertVideo(testApp.context.db, {
+      title: 'Gone', description: '', storageKey: 'videos/offload/gone.mp4', contentType: 'video/mp4', sizeBytes: SIZE, durationSeconds: null, posterKey: null,
+    });
+    // The app's own existence check passes, so the request reaches S3, which answers 404 with an XML body.
+    const stat = vi.spyOn(storage, 'stat').mockResolvedValue({ size: SIZE, contentType: 'video/mp4', etag: '"abc"', lastModified: new Date() });
+    try {
+      const grant = await fetch(`${nginx.baseUrl}/api/videos/${missing.id}/playback`, { headers: { cookie } });
+      const response = await fetch(`${nginx.baseUrl}${((await grant.json()) as { url: string }).url}`, { headers: { cookie } });
+      const body = await response.text();
+
+      expect(response.status).toBe(503);
+      expect(response.headers.get('content-type')).toBe('application/json');
+      expect(JSON.parse(body)).toEqual({ error: { code: 'SERVICE_UNAVAILABLE', message: expect.stringContaining('storage') } });
+      expect(body).not.toContain(s3.bucket);
+    } finally {
+      stat.mockRestore();
+    }
+  });
+
+  it('internal location is refused from outside', async () => {
     const response = await fetch(`${nginx.baseUrl}${OFFLOAD_LOCATION}`, { headers: { cookie } });
 
-    expect(response.status).toBe(404);
+    // nginx answers 404 for an internal location, and the location's error_page turns that into its 503.
+    expect(response.status).toBe(503);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('SERVICE_UNAVAILABLE');
   });
 
   it('error log holds no credential', async () => {
