@@ -5,8 +5,16 @@ import { cpuSeconds, minorFaults, rssMiB } from './machine.js';
 import { rawDownload } from './raw-download.js';
 import { spreadOf, type Spread } from './stats.js';
 
+/** The processes whose CPU time a throughput round records. */
+export interface StreamPids {
+  /** Every process on the proxied path besides storage: the app, or nginx's worker and the app. */
+  proxy: number[];
+  storage: number;
+}
+
 /** CPU seconds that each process spent per GiB downloaded, one value per round. */
 export interface CpuPerGiB {
+  /** The sum over StreamPids.proxy. */
   app: Spread;
   storage: Spread;
   client: Spread;
@@ -41,12 +49,12 @@ const readBuffer = Buffer.allocUnsafe(256 * 1024);
 const RSS_SAMPLE_MS = 100;
 
 /**
- * Alternates direct and proxied rounds; each round downloads the whole object DOWNLOADS_PER_ROUND times and
+ * Alternates direct and proxied rounds. Each round downloads the whole object DOWNLOADS_PER_ROUND times and
  * records the CPU time that the app, the storage server and this process (the client) spent on it.
  */
 export async function measureProxyThroughput(
   urls: { proxy: string; direct: string; cookie: string },
-  pids: { app: number; storage: number },
+  pids: StreamPids,
   plan: { rounds: number },
 ): Promise<ProxyThroughputResult> {
   const proxyHeaders: Record<string, string> = urls.cookie === '' ? {} : { cookie: urls.cookie };
@@ -124,9 +132,9 @@ interface Round {
   appFaultsPerGiB: number;
 }
 
-async function downloadRound(target: RequestTarget, pids: { app: number; storage: number }, downloads: number): Promise<Round> {
-  const appCpuBefore = cpuSeconds(pids.app);
-  const appFaultsBefore = minorFaults(pids.app);
+async function downloadRound(target: RequestTarget, pids: StreamPids, downloads: number): Promise<Round> {
+  const appCpuBefore = sumOver(pids.proxy, cpuSeconds);
+  const appFaultsBefore = sumOver(pids.proxy, minorFaults);
   const storageCpuBefore = cpuSeconds(pids.storage);
   const clientCpuBefore = process.cpuUsage();
   const start = process.hrtime.bigint();
@@ -140,12 +148,16 @@ async function downloadRound(target: RequestTarget, pids: { app: number; storage
   return {
     mibPerSecond: bytes / 1024 ** 2 / seconds,
     cpuPerGiB: {
-      app: (cpuSeconds(pids.app) - appCpuBefore) / gib,
+      app: (sumOver(pids.proxy, cpuSeconds) - appCpuBefore) / gib,
       storage: (cpuSeconds(pids.storage) - storageCpuBefore) / gib,
       client: (clientCpu.user + clientCpu.system) / 1e6 / gib,
     },
-    appFaultsPerGiB: (minorFaults(pids.app) - appFaultsBefore) / gib,
+    appFaultsPerGiB: (sumOver(pids.proxy, minorFaults) - appFaultsBefore) / gib,
   };
+}
+
+function sumOver(pids: number[], read: (pid: number) => number): number {
+  return pids.reduce((total, pid) => total + read(pid), 0);
 }
 
 function cpuSpreads(rounds: Round[]): CpuPerGiB {

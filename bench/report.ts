@@ -35,6 +35,8 @@ export interface StreamingResults {
   plainProxyThroughput: ProxyThroughputResult;
   /** Through bench/minimal-proxy-process.ts instead of the app, started with startEnv. */
   minimalProxyThroughput: ProxyThroughputResult;
+  /** Through nginx in front of the app with MEDIA_OFFLOAD=nginx; undefined when nginx is not installed. */
+  offloadThroughput: ProxyThroughputResult | undefined;
 }
 
 /** Proxied throughput divided by direct throughput that the benchmark aims for. */
@@ -90,7 +92,9 @@ export function renderReport(results: BenchResults): string {
     '  into one reused buffer, so that it costs little and the same on both paths. CPU seconds and minor page faults',
     '  per GiB come from /proc/<pid>/stat of the app and s3rver before and after each round, and from',
     '  `process.cpuUsage()` for the client. The whole set runs three times: the app started with the start',
-    "  script's variables, the app started as plain `node`, and the minimal proxy in place of the app.",
+    "  script's variables, the app started as plain `node`, the minimal proxy in place of the app, and nginx",
+    '  (one worker, the location from docs/deploy.md) in front of the app with MEDIA_OFFLOAD=nginx, where the CPU',
+    "  figure is the sum of nginx's worker and the app.",
     `- **Proxy memory**: ${results.proxyMemory.streams} proxied downloads of that object run at once for`,
     `  ${results.proxyMemory.seconds} s, each read as fast as it arrives, then are aborted. The app process's VmRSS`,
     '  (from /proc) is read before and every 100 ms during the load.',
@@ -102,7 +106,7 @@ export function renderReport(results: BenchResults): string {
 }
 
 function figureRows(results: BenchResults): string[] {
-  const { grantEndpoint, grantCost, proxyThroughput, plainProxyThroughput, minimalProxyThroughput, proxyMemory, catalogue, adminUsers } = results;
+  const { grantEndpoint, grantCost, proxyThroughput, plainProxyThroughput, minimalProxyThroughput, offloadThroughput, proxyMemory, catalogue, adminUsers } = results;
   const rows: Row[] = [
     ['Grant endpoint, requests/s', formatSpread(grantEndpoint.grant), grantEndpoint.grant.rounds],
     ['Bare endpoint, requests/s', formatSpread(grantEndpoint.bare), grantEndpoint.bare.rounds],
@@ -115,6 +119,7 @@ function figureRows(results: BenchResults): string[] {
     ...streamingRows(proxyThroughput, '', 'the app'),
     ...streamingRows(plainProxyThroughput, 'Plain `node`: ', 'the app'),
     ...streamingRows(minimalProxyThroughput, 'Minimal proxy: ', 'the minimal proxy'),
+    ...(offloadThroughput ? streamingRows(offloadThroughput, 'MEDIA_OFFLOAD=nginx: ', 'nginx and the app') : []),
     [`App RSS before ${proxyMemory.streams} streams, MiB`, proxyMemory.rssBeforeMiB.toFixed(0), 1],
     [`App RSS peak during ${proxyMemory.streams} streams, MiB`, proxyMemory.rssPeakMiB.toFixed(0), 1],
     [`Bytes received by the ${proxyMemory.streams} streams in ${proxyMemory.seconds} s, MiB`, proxyMemory.receivedMiB.toFixed(0), 1],
@@ -174,6 +179,14 @@ function proxyRatioNotes(results: BenchResults): string[] {
     'With the storage server on other machines, as S3 is, the app no longer competes with it for CPU, and the app',
     'figure above says how much proxying one core carries.',
   );
+  if (results.offloadThroughput) {
+    const offload = results.offloadThroughput;
+    notes.push(
+      '',
+      `With MEDIA_OFFLOAD=nginx the app still checks every request, and nginx streams the bytes: nginx's worker and the`,
+      `app together spent ${cpu(offload.proxyCpu.app)} CPU seconds per GiB, and the proxied path reached ${offload.ratio.median.toFixed(2)} of direct.`,
+    );
+  }
 
   const env = Object.entries(startEnv).map(([name, value]) => `\`${name}=${value}\``);
   if (env.length > 0) {

@@ -12,7 +12,8 @@ import { measureGrantEndpoint } from './grant-endpoint.js';
 import { loginCookie } from './login.js';
 import { describeMachine } from './machine.js';
 import { measurePageLatency, pageExists, type PageLatencyResult } from './page-latency.js';
-import { measureProxyMemory, measureProxyThroughput } from './proxy-streaming.js';
+import { NGINX_PATH, startNginx } from '../test/helpers/nginx-server.js';
+import { measureProxyMemory, measureProxyThroughput, type ProxyThroughputResult } from './proxy-streaming.js';
 import { startScriptEnvironment } from './start-environment.js';
 import { ADMIN_PAGE_MISSING, PROXY_RATIO_GOAL, renderReport, type BenchResults, type Goal, type StreamingResults } from './report.js';
 
@@ -96,7 +97,13 @@ async function main(): Promise<void> {
   await stopChild(pagesApp);
   await stopChild(s3rver);
 
-  const partial = { grantEndpoint, grantCost, proxyThroughput: streaming.proxyThroughput, proxyMemory: streaming.proxyMemory };
+  const partial = {
+    grantEndpoint,
+    grantCost,
+    proxyThroughput: streaming.proxyThroughput,
+    proxyMemory: streaming.proxyMemory,
+    offloadThroughput: streaming.offloadThroughput,
+  };
   const results: BenchResults = {
     machine,
     command: 'npm run bench',
@@ -116,7 +123,7 @@ async function main(): Promise<void> {
   log(`wrote ${path.relative(process.cwd(), REPORT_PATH)}`);
 }
 
-function checkGoals(results: Pick<BenchResults, 'grantEndpoint' | 'grantCost' | 'proxyThroughput' | 'proxyMemory'>): Goal[] {
+function checkGoals(results: Pick<BenchResults, 'grantEndpoint' | 'grantCost' | 'proxyThroughput' | 'proxyMemory' | 'offloadThroughput'>): Goal[] {
   const growthMiB = results.proxyMemory.rssPeakMiB - results.proxyMemory.rssBeforeMiB;
   return [
     {
@@ -138,6 +145,12 @@ function checkGoals(results: Pick<BenchResults, 'grantEndpoint' | 'grantCost' | 
       met: results.proxyThroughput.ratio.median >= PROXY_RATIO_GOAL,
     },
     {
+      name: 'Proxied throughput / direct throughput, MEDIA_OFFLOAD=nginx',
+      target: `at least ${PROXY_RATIO_GOAL}`,
+      measured: results.offloadThroughput?.ratio.median.toFixed(2) ?? 'not measured: nginx is not installed',
+      met: (results.offloadThroughput?.ratio.median ?? 0) >= PROXY_RATIO_GOAL,
+    },
+    {
       name: `App RSS growth with ${results.proxyMemory.streams} proxied streams`,
       target: 'under 64 MiB',
       measured: `${growthMiB.toFixed(0)} MiB`,
@@ -147,25 +160,20 @@ function checkGoals(results: Pick<BenchResults, 'grantEndpoint' | 'grantCost' | 
 }
 
 /**
- * Starts an app process. `config` reaches the app as its configuration. `processEnv` goes into the process
- * environment before node starts, as a start script's variables do, because the C library reads some of
- * them only at start.
- */
-/**
- * Measures proxied against direct throughput three times: with the app started as `npm start` starts it,
- * as plain `node` without the start script's variables, and through a minimal Node.js proxy (the floor);
- * then the app's memory under many proxied streams.
+ * Measures proxied against direct throughput four times: with the app started as `npm start` starts it,
+ * as plain `node` without the start script's variables, through a minimal Node.js proxy (the floor), and
+ * through nginx with MEDIA_OFFLOAD=nginx; then the app's memory under many proxied streams.
  */
 async function measureStreaming(storage: S3Storage, storagePid: number, s3Env: Record<string, string>): Promise<StreamingResults> {
   const directUrl = await storage.presignRead(MEDIA.key, { expiresInSeconds: 600, contentType: MEDIA.contentType });
-  const throughputOf = (proxyUrl: string, cookie: string, proxyPid: number) =>
-    measureProxyThroughput({ proxy: proxyUrl, direct: directUrl, cookie }, { app: proxyPid, storage: storagePid }, { rounds: PLAN.streamRounds });
+  const throughputOf = (proxyUrl: string, cookie: string, proxyPids: number[]) =>
+    measureProxyThroughput({ proxy: proxyUrl, direct: directUrl, cookie }, { proxy: proxyPids, storage: storagePid }, { rounds: PLAN.streamRounds });
   const startEnv = startScriptEnvironment();
 
   log(`streaming through the proxy and straight from s3rver, with the start script's ${describeEnv(startEnv)}`);
   const app = await startApp({ ...s3Env, MEDIA_DELIVERY: 'proxy' }, 0, startEnv);
   const { url, cookie } = await proxiedMedia(app.ready);
-  const proxyThroughput = await throughputOf(url, cookie, app.pid);
+  const proxyThroughput = await throughputOf(url, cookie, [app.pid]);
   log(`holding ${MEMORY_PLAN.streams} proxied streams open for ${MEMORY_PLAN.seconds} s`);
   const proxyMemory = await measureProxyMemory({ pid: app.pid, url, cookie }, MEMORY_PLAN);
   await stopChild(app);
@@ -174,15 +182,41 @@ async function measureStreaming(storage: S3Storage, storagePid: number, s3Env: R
   const withoutStartEnv = Object.fromEntries(Object.keys(startEnv).map((name) => [name, undefined]));
   const plainApp = await startApp({ ...s3Env, MEDIA_DELIVERY: 'proxy' }, 0, withoutStartEnv);
   const plainMedia = await proxiedMedia(plainApp.ready);
-  const plainProxyThroughput = await throughputOf(plainMedia.url, plainMedia.cookie, plainApp.pid);
+  const plainProxyThroughput = await throughputOf(plainMedia.url, plainMedia.cookie, [plainApp.pid]);
   await stopChild(plainApp);
 
   log('streaming through a minimal Node.js proxy, with the start script\'s variables');
   const minimalProxy = await startChild<{ url: string }>('minimal-proxy-process.ts', { target: directUrl }, startEnv);
-  const minimalProxyThroughput = await throughputOf(minimalProxy.ready.url, '', minimalProxy.pid);
+  const minimalProxyThroughput = await throughputOf(minimalProxy.ready.url, '', [minimalProxy.pid]);
   await stopChild(minimalProxy);
 
-  return { startEnv, proxyThroughput, proxyMemory, plainProxyThroughput, minimalProxyThroughput };
+  const offloadThroughput = await measureOffload(s3Env, startEnv, throughputOf);
+
+  return { startEnv, proxyThroughput, proxyMemory, plainProxyThroughput, minimalProxyThroughput, offloadThroughput };
+}
+
+/** Streams through nginx in front of the app with MEDIA_OFFLOAD=nginx, or returns undefined without nginx. */
+async function measureOffload(
+  s3Env: Record<string, string>,
+  startEnv: Record<string, string>,
+  throughputOf: (proxyUrl: string, cookie: string, proxyPids: number[]) => Promise<ProxyThroughputResult>,
+): Promise<ProxyThroughputResult | undefined> {
+  if (!fs.existsSync(NGINX_PATH)) {
+    log(`not measuring MEDIA_OFFLOAD=nginx: ${NGINX_PATH} not found (apt-get install nginx-light)`);
+    return undefined;
+  }
+
+  log('streaming through nginx with MEDIA_OFFLOAD=nginx');
+  const app = await startApp({ ...s3Env, MEDIA_DELIVERY: 'proxy', MEDIA_OFFLOAD: 'nginx', TRUST_PROXY: '1' }, 0, startEnv);
+  const nginx = await startNginx(Number(new URL(app.ready.baseUrl).port));
+  try {
+    const { url, cookie } = await proxiedMedia(app.ready);
+    const throughNginx = `${nginx.baseUrl}${new URL(url).pathname}${new URL(url).search}`;
+    return await throughputOf(throughNginx, cookie, [nginx.workerPid(), app.pid]);
+  } finally {
+    await nginx.stop();
+    await stopChild(app);
+  }
 }
 
 /** Logs in as the subscriber and returns the signed /media URL of the proxy-mode grant with the session cookie. */
@@ -191,6 +225,11 @@ async function proxiedMedia(app: AppProcessReady): Promise<{ url: string; cookie
   return { url: await mediaUrlOf(app, cookie), cookie };
 }
 
+/**
+ * Starts an app process. `config` reaches the app as its configuration. `processEnv` goes into the process
+ * environment before node starts, as a start script's variables do, because the C library reads some of
+ * them only at start.
+ */
 async function startApp(config: Record<string, string>, pageRows: number, processEnv: Record<string, string | undefined> = {}): Promise<BenchChild<AppProcessReady>> {
   const options: AppProcessOptions = { env: { LOG_LEVEL: 'warn', ...config }, extraVideos: pageRows, extraUsers: pageRows, media: MEDIA };
   return startChild<AppProcessReady>('app-process.ts', options, processEnv);

@@ -130,7 +130,7 @@ describe.skipIf(!runNginx)('nginx offload of proxied media', () => {
     const missing = await insertVideo(testApp.context.db, {
       title: 'Gone', description: '', storageKey: 'videos/offload/gone.mp4', contentType: 'video/mp4', sizeBytes: SIZE, durationSeconds: null, posterKey: null,
     });
-    // The app's own existence check passes, so the request reaches S3, which answers 404 with an XML body.
+    // The app's own existence check passes, so the request reaches S3, which returns 404 with an XML body.
     const stat = vi.spyOn(storage, 'stat').mockResolvedValue({ size: SIZE, contentType: 'video/mp4', etag: '"abc"', lastModified: new Date() });
     try {
       const grant = await fetch(`${nginx.baseUrl}/api/videos/${missing.id}/playback`, { headers: { cookie } });
@@ -149,7 +149,7 @@ describe.skipIf(!runNginx)('nginx offload of proxied media', () => {
   it('internal location is refused from outside', async () => {
     const response = await fetch(`${nginx.baseUrl}${OFFLOAD_LOCATION}`, { headers: { cookie } });
 
-    // nginx answers 404 for an internal location, and the location's error_page turns that into its 503.
+    // nginx returns 404 for an internal location, and the location's error_page turns that into its 503.
     expect(response.status).toBe(503);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('SERVICE_UNAVAILABLE');
   });
