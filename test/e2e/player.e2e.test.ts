@@ -1,8 +1,9 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { startAppServer, type Account, type AppServer } from '../helpers/app-server.js';
+import { NGINX_MISSING_MESSAGE, nginxAvailable, startNginx, type NginxServer } from '../helpers/nginx-server.js';
+import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { CHROMIUM_MISSING_MESSAGE, chromiumAvailable, launchChromium } from './chromium.js';
 import { saveFailureArtifacts } from './failure-artifacts.js';
 import { s3AppEnv } from './s3-app.js';
@@ -28,6 +29,8 @@ import {
 
 const runE2e = chromiumAvailable();
 if (!runE2e) console.warn(CHROMIUM_MISSING_MESSAGE);
+const runNginx = nginxAvailable();
+if (!runNginx) console.warn(NGINX_MISSING_MESSAGE);
 
 const TTL_SECONDS = 5;
 // 20 seconds long, so a seek to 12 s lands well inside it.
@@ -223,6 +226,43 @@ describe.skipIf(!runE2e)('player e2e', () => {
 
     it('seek after expiry resumes playback', { timeout: EXPIRY_TEST_TIMEOUT_MS }, async () => {
       await checkSeekAfterExpiry(server);
+    });
+  });
+
+  // Chromium talks to nginx only. The app checks every request and responds with X-Accel-Redirect, and nginx
+  // fetches the range from s3rver with the headers the app signed (s3rver does not verify them).
+  describe.skipIf(!runNginx)('S3 proxy delivery with MEDIA_OFFLOAD=nginx', () => {
+    let s3: S3TestServer;
+    let server: AppServer;
+    let nginx: NginxServer;
+    let throughNginx: AppServer;
+
+    beforeAll(async () => {
+      s3 = await startS3Server();
+      server = await startAppServer({
+        MEDIA_URL_TTL_SECONDS: String(TTL_SECONDS),
+        ...s3AppEnv(s3, 'proxy'),
+        MEDIA_OFFLOAD: 'nginx',
+        TRUST_PROXY: '1',
+      });
+      nginx = await startNginx(Number(new URL(server.baseUrl).port));
+      throughNginx = { ...server, baseUrl: nginx.baseUrl };
+    });
+
+    afterAll(async () => {
+      await nginx?.stop();
+      await server?.stop();
+      await s3?.stop();
+    });
+
+    it('subscriber plays a video', async () => {
+      const current = await checkSubscriberPlays(throughNginx, `${nginx.baseUrl}/media/`);
+
+      expect(current.log.filter((line) => line.includes(s3.endpoint) || line.includes(server.baseUrl))).toEqual([]);
+    });
+
+    it('seek after expiry resumes playback', { timeout: EXPIRY_TEST_TIMEOUT_MS }, async () => {
+      await checkSeekAfterExpiry(throughNginx);
     });
   });
 });
