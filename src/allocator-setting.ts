@@ -12,7 +12,7 @@ export interface AllocatorFacts {
   /** The glibc version this process runs on, or undefined on another C library (musl, macOS). */
   glibcVersion: string | undefined;
   env: { GLIBC_TUNABLES?: string; MALLOC_TRIM_THRESHOLD_?: string };
-  /** True when media bytes pass through this process: proxy delivery, which local storage always uses. */
+  /** True when media bytes pass through this process: proxy delivery (which local storage always uses) without MEDIA_OFFLOAD=nginx. */
   streamsThroughApp: boolean;
 }
 
@@ -34,11 +34,11 @@ export function allocatorSettingHint(facts: AllocatorFacts): string | null {
 }
 
 /** Collects the AllocatorFacts of this process for a configuration. */
-export function allocatorFactsOf(config: Pick<Config, 'delivery'>): AllocatorFacts {
+export function allocatorFactsOf(config: Pick<Config, 'delivery' | 'mediaOffload'>): AllocatorFacts {
   const report = process.report.getReport() as { header?: { glibcVersionRuntime?: string } };
   return {
     glibcVersion: report.header?.glibcVersionRuntime,
     env: { GLIBC_TUNABLES: process.env.GLIBC_TUNABLES, MALLOC_TRIM_THRESHOLD_: process.env.MALLOC_TRIM_THRESHOLD_ },
-    streamsThroughApp: config.delivery === 'proxy',
+    streamsThroughApp: config.delivery === 'proxy' && config.mediaOffload === 'none',
   };
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { allocatorSettingHint, RECOMMENDED_GLIBC_TUNABLES, type AllocatorFacts } from '../src/allocator-setting.js';
+import { allocatorFactsOf, allocatorSettingHint, RECOMMENDED_GLIBC_TUNABLES, type AllocatorFacts } from '../src/allocator-setting.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -27,6 +27,16 @@ describe('allocatorSettingHint', () => {
     } else {
       expect(hint).toBeNull();
     }
+  });
+});
+
+describe('allocatorFactsOf', () => {
+  it.each<[string, Parameters<typeof allocatorFactsOf>[0], boolean]>([
+    ['proxy delivery', { delivery: 'proxy', mediaOffload: 'none' }, true],
+    ['proxy delivery offloaded to nginx', { delivery: 'proxy', mediaOffload: 'nginx' }, false],
+    ['redirect delivery', { delivery: 'redirect', mediaOffload: 'none' }, false],
+  ])('%s', (_name, config, streamsThroughApp) => {
+    expect(allocatorFactsOf(config).streamsThroughApp).toBe(streamsThroughApp);
   });
 });
 

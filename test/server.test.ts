@@ -18,7 +18,7 @@ import { freePort, withTimeout } from './helpers/local-process.js';
 
 const START_TIMEOUT_MS = 20_000;
 const EXIT_TIMEOUT_MS = 15_000;
-const runsOnGlibc = allocatorFactsOf({ delivery: 'proxy' }).glibcVersion !== undefined;
+const runsOnGlibc = allocatorFactsOf({ delivery: 'proxy', mediaOffload: 'none' }).glibcVersion !== undefined;
 const PASSWORD_LINES = /^\s+(admin|subscriber):\s+(\S+@example\.com)\s+(\S+)$/gm;
 
 interface ServerProcess {
