@@ -12,7 +12,7 @@ import { measureGrantEndpoint } from './grant-endpoint.js';
 import { loginCookie } from './login.js';
 import { describeMachine } from './machine.js';
 import { measurePageLatency, pageExists, type PageLatencyResult } from './page-latency.js';
-import { NGINX_PATH, startNginx } from '../test/helpers/nginx-server.js';
+import { NGINX_PATH, startNginx, TEST_OFFLOAD_SECRET } from '../test/helpers/nginx-server.js';
 import { measureProxyMemory, measureProxyThroughput, type ProxyThroughputResult } from './proxy-streaming.js';
 import { startScriptEnvironment } from './start-environment.js';
 import { ADMIN_PAGE_MISSING, PROXY_RATIO_GOAL, renderReport, type BenchResults, type Goal, type StreamingResults } from './report.js';
@@ -207,7 +207,8 @@ async function measureOffload(
   }
 
   log('streaming through nginx with MEDIA_OFFLOAD=nginx');
-  const app = await startApp({ ...s3Env, MEDIA_DELIVERY: 'proxy', MEDIA_OFFLOAD: 'nginx', TRUST_PROXY: '1' }, 0, startEnv);
+  const offloadEnv = { MEDIA_DELIVERY: 'proxy', MEDIA_OFFLOAD: 'nginx', MEDIA_OFFLOAD_SECRET: TEST_OFFLOAD_SECRET, TRUST_PROXY: '1' };
+  const app = await startApp({ ...s3Env, ...offloadEnv }, 0, startEnv);
   const nginx = await startNginx(Number(new URL(app.ready.baseUrl).port));
   try {
     const { url, cookie } = await proxiedMedia(app.ready);

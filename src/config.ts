@@ -112,6 +112,7 @@ const environmentSchema = z.object({
   STORAGE: z.enum(['local', 's3'], { error: 'must be local or s3' }).default('local'),
   MEDIA_DELIVERY: z.enum(['redirect', 'proxy'], { error: 'must be redirect or proxy' }).optional(),
   MEDIA_OFFLOAD: z.enum(['none', 'nginx'], { error: 'must be none or nginx' }).default('none'),
+  MEDIA_OFFLOAD_SECRET: optionalText,
   MEDIA_URL_TTL_SECONDS: integerText(5, 604800).default(60),
   MAX_UPLOAD_MB: integerText(1, 1024 * 1024).default(5120),
   MULTIPART_THRESHOLD_MB: integerText(5, 1024 * 1024).default(100),
@@ -178,6 +179,8 @@ export interface Config {
    * response after every check, and nginx fetches the bytes from S3 with headers that the app signed.
    */
   mediaOffload: 'none' | 'nginx';
+  /** The value nginx sends in X-Reelgate-Offload; set exactly when mediaOffload is 'nginx'. */
+  mediaOffloadSecret: string | undefined;
   mediaUrlTtlSeconds: number;
   maxUploadBytes: number;
   /** Browser uploads to S3 of at least this many bytes use a multipart upload instead of one PUT. */
@@ -220,9 +223,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
       problems.push('MEDIA_DELIVERY=redirect needs STORAGE=s3; local files are always served by the app');
     }
   }
-  if (env.MEDIA_OFFLOAD === 'nginx' && (env.STORAGE !== 's3' || env.MEDIA_DELIVERY !== 'proxy')) {
-    problems.push('MEDIA_OFFLOAD=nginx needs STORAGE=s3 and MEDIA_DELIVERY=proxy; set MEDIA_OFFLOAD=none otherwise');
-  }
+  if (env.MEDIA_OFFLOAD === 'nginx') checkOffload(env, problems);
   if (env.NODE_ENV === 'production') {
     checkProductionSecrets(env, problems);
     checkProductionCookies(env, problems);
@@ -252,6 +253,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env, cwd = proces
     storage: env.STORAGE,
     delivery: env.STORAGE === 's3' ? (env.MEDIA_DELIVERY ?? 'redirect') : 'proxy',
     mediaOffload: env.MEDIA_OFFLOAD,
+    mediaOffloadSecret: env.MEDIA_OFFLOAD === 'nginx' ? env.MEDIA_OFFLOAD_SECRET : undefined,
     mediaUrlTtlSeconds: env.MEDIA_URL_TTL_SECONDS,
     maxUploadBytes: env.MAX_UPLOAD_MB * 1024 * 1024,
     multipartThresholdBytes: env.MULTIPART_THRESHOLD_MB * 1024 * 1024,
@@ -333,6 +335,26 @@ function checkProductionSecrets(env: Environment, problems: string[]): void {
   // One leaked value would then give both powers: forging session cookies and forging media URLs.
   if (env.SESSION_SECRET && env.SESSION_SECRET === env.MEDIA_SIGNING_KEY) {
     problems.push('SESSION_SECRET and MEDIA_SIGNING_KEY are the same: give each its own random value (openssl rand -hex 32)');
+  }
+}
+
+/**
+ * nginx proves that it will follow X-Accel-Redirect by sending MEDIA_OFFLOAD_SECRET. Without a secret a client
+ * that reaches the app directly could ask for the signed S3 headers, so it is required in every environment.
+ */
+function checkOffload(env: Environment, problems: string[]): void {
+  if (env.STORAGE !== 's3' || env.MEDIA_DELIVERY !== 'proxy') {
+    problems.push('MEDIA_OFFLOAD=nginx needs STORAGE=s3 and MEDIA_DELIVERY=proxy; set MEDIA_OFFLOAD=none otherwise');
+  }
+  const secret = env.MEDIA_OFFLOAD_SECRET;
+  if (!secret) {
+    problems.push('MEDIA_OFFLOAD_SECRET is missing: MEDIA_OFFLOAD=nginx needs a random value of at least 32 characters, set in nginx too (openssl rand -hex 32)');
+  } else if (secret.length < 32) {
+    problems.push('MEDIA_OFFLOAD_SECRET is too short: use at least 32 random characters (openssl rand -hex 32)');
+  } else if (secret === env.SESSION_SECRET || secret === env.MEDIA_SIGNING_KEY) {
+    problems.push('MEDIA_OFFLOAD_SECRET is the same as another secret: give it its own random value (openssl rand -hex 32)');
+  } else if (!/^[\x21-\x7e]+$/.test(secret)) {
+    problems.push('MEDIA_OFFLOAD_SECRET must be printable ASCII without spaces, because nginx sends it as a header value (openssl rand -hex 32)');
   }
 }
 

@@ -39,7 +39,8 @@ async function main(): Promise<void> {
   const server = createServer(createApp(context));
   let worker: TranscodeWorker | undefined;
   server.listen({ port: config.port, host: config.host }, () => {
-    log.info({ port: config.port, host: config.host ?? 'all interfaces', storage: config.storage, delivery: config.delivery, database: services.database.dialect }, 'reelgate listening');
+    const settings = { storage: config.storage, delivery: config.delivery, mediaOffload: config.mediaOffload, database: services.database.dialect };
+    log.info({ port: config.port, host: config.host ?? 'all interfaces', ...settings }, 'reelgate listening');
     const hint = allocatorSettingHint(allocatorFactsOf(config));
     if (hint !== null) log.info(hint);
     worker = startTranscodeWorker(context);

@@ -175,16 +175,37 @@ describe('storage and delivery', () => {
     ]);
   });
 
+  const OFFLOAD_SECRET = 'b'.repeat(40);
+
   it.each([
-    ['local storage', { MEDIA_OFFLOAD: 'nginx' }],
-    ['S3 redirect delivery', { ...S3, MEDIA_OFFLOAD: 'nginx', MEDIA_DELIVERY: 'redirect' }],
-    ['S3 without MEDIA_DELIVERY', { ...S3, MEDIA_OFFLOAD: 'nginx' }],
+    ['local storage', { MEDIA_OFFLOAD: 'nginx', MEDIA_OFFLOAD_SECRET: OFFLOAD_SECRET }],
+    ['S3 redirect delivery', { ...S3, MEDIA_OFFLOAD: 'nginx', MEDIA_OFFLOAD_SECRET: OFFLOAD_SECRET, MEDIA_DELIVERY: 'redirect' }],
+    ['S3 without MEDIA_DELIVERY', { ...S3, MEDIA_OFFLOAD: 'nginx', MEDIA_OFFLOAD_SECRET: OFFLOAD_SECRET }],
   ])('refuses MEDIA_OFFLOAD=nginx with %s', (_name, env) => {
     expect(problemsOf(env)).toEqual(['MEDIA_OFFLOAD=nginx needs STORAGE=s3 and MEDIA_DELIVERY=proxy; set MEDIA_OFFLOAD=none otherwise']);
   });
 
-  it('accepts MEDIA_OFFLOAD=nginx with S3 proxy delivery', () => {
-    expect(loadConfig({ ...S3, MEDIA_OFFLOAD: 'nginx', MEDIA_DELIVERY: 'proxy' }, CWD).mediaOffload).toBe('nginx');
+  it('accepts MEDIA_OFFLOAD=nginx with S3 proxy delivery and a secret', () => {
+    const config = loadConfig({ ...S3, MEDIA_OFFLOAD: 'nginx', MEDIA_OFFLOAD_SECRET: OFFLOAD_SECRET, MEDIA_DELIVERY: 'proxy' }, CWD);
+
+    expect(config.mediaOffload).toBe('nginx');
+    expect(config.mediaOffloadSecret).toBe(OFFLOAD_SECRET);
+  });
+
+  it.each([
+    [undefined, 'MEDIA_OFFLOAD_SECRET is missing: MEDIA_OFFLOAD=nginx needs a random value of at least 32 characters, set in nginx too (openssl rand -hex 32)'],
+    ['short-secret', 'MEDIA_OFFLOAD_SECRET is too short: use at least 32 random characters (openssl rand -hex 32)'],
+    ['s'.repeat(40), 'MEDIA_OFFLOAD_SECRET is the same as another secret: give it its own random value (openssl rand -hex 32)'],
+    [`${'c'.repeat(20)} ${'d'.repeat(20)}`, 'MEDIA_OFFLOAD_SECRET must be printable ASCII without spaces, because nginx sends it as a header value (openssl rand -hex 32)'],
+  ])('refuses MEDIA_OFFLOAD_SECRET %j', (secret, problem) => {
+    const env: Record<string, string> = { ...S3, MEDIA_OFFLOAD: 'nginx', MEDIA_DELIVERY: 'proxy', SESSION_SECRET: 's'.repeat(40) };
+    if (secret !== undefined) env.MEDIA_OFFLOAD_SECRET = secret;
+
+    expect(problemsOf(env)).toEqual([problem]);
+  });
+
+  it('ignores MEDIA_OFFLOAD_SECRET without MEDIA_OFFLOAD', () => {
+    expect(loadConfig({ MEDIA_OFFLOAD_SECRET: 'x' }, CWD).mediaOffloadSecret).toBeUndefined();
   });
 
   it('refuses an unknown MEDIA_OFFLOAD', () => {

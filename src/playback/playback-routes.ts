@@ -11,7 +11,7 @@ import { hlsRoutes } from './hls-routes.js';
 import { hotlinkGuard } from './hotlink-guard.js';
 import { isMediaTokenValid } from './media-token.js';
 import { sendObject } from './send-object.js';
-import { shouldOffload } from './storage-offload.js';
+import { OFFLOAD_LOCATION, shouldOffload } from './storage-offload.js';
 
 const NO_STORE = 'no-store';
 
@@ -48,7 +48,24 @@ export function playbackRouter(context: AppContext): Router {
 
   router.use(hlsRoutes(context, refuseOtherSites));
 
+  if (context.config.mediaOffload === 'nginx') router.all(OFFLOAD_LOCATION, misroutedOffload(context));
+
   return router;
+}
+
+/**
+ * nginx passes the X-Accel-Redirect request back to the app when its configuration lacks the internal storage
+ * location. Without this route that would be a plain 404 on every media request, with nothing in the logs.
+ */
+function misroutedOffload(context: AppContext) {
+  return (_req: Request, res: Response) => {
+    context.log.error(
+      { location: OFFLOAD_LOCATION },
+      'nginx sent the offload request back to the app: add the location = /_reelgate/storage block from docs/deploy.md to the nginx server',
+    );
+    res.setHeader('Cache-Control', 'no-store');
+    res.status(503).json({ error: { code: 'SERVICE_UNAVAILABLE', message: 'The video could not be read from storage. Try again in a minute.' } });
+  };
 }
 
 export function noStore(_req: Request, res: Response, next: NextFunction): void {

@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { startAppServer, type Account, type AppServer } from '../helpers/app-server.js';
-import { NGINX_MISSING_MESSAGE, nginxAvailable, startNginx, type NginxServer } from '../helpers/nginx-server.js';
+import { NGINX_MISSING_MESSAGE, nginxAvailable, startNginx, TEST_OFFLOAD_SECRET, type NginxServer } from '../helpers/nginx-server.js';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server.js';
 import { CHROMIUM_MISSING_MESSAGE, chromiumAvailable, launchChromium } from './chromium.js';
 import { saveFailureArtifacts } from './failure-artifacts.js';
@@ -243,6 +243,7 @@ describe.skipIf(!runE2e)('player e2e', () => {
         MEDIA_URL_TTL_SECONDS: String(TTL_SECONDS),
         ...s3AppEnv(s3, 'proxy'),
         MEDIA_OFFLOAD: 'nginx',
+        MEDIA_OFFLOAD_SECRET: TEST_OFFLOAD_SECRET,
         TRUST_PROXY: '1',
       });
       nginx = await startNginx(Number(new URL(server.baseUrl).port));

@@ -49,13 +49,19 @@ export function offloadLocationFromGuide(): string {
   return block;
 }
 
-/** Starts nginx with one worker, proxying everything to the app at `appPort` the way docs/deploy.md does. */
-export async function startNginx(appPort: number): Promise<NginxServer> {
+/** A MEDIA_OFFLOAD_SECRET for the app and for the nginx that startNginx configures. */
+export const TEST_OFFLOAD_SECRET = 'offload-secret-for-tests-0123456789abcdef';
+
+/**
+ * Starts nginx with one worker, proxying everything to the app at `appPort` the way docs/deploy.md does, with
+ * `offloadSecret` in X-Reelgate-Offload.
+ */
+export async function startNginx(appPort: number, offloadSecret = TEST_OFFLOAD_SECRET): Promise<NginxServer> {
   // World-readable, because nginx started as root runs its worker as the unprivileged user nobody.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelgate-nginx-'));
   fs.chmodSync(dir, 0o755);
   const port = await freePort();
-  fs.writeFileSync(path.join(dir, 'nginx.conf'), configText(dir, port, appPort));
+  fs.writeFileSync(path.join(dir, 'nginx.conf'), configText(dir, port, appPort, offloadSecret));
 
   const child = spawn(NGINX_PATH, ['-p', dir, '-c', path.join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -84,7 +90,7 @@ export async function startNginx(appPort: number): Promise<NginxServer> {
   };
 }
 
-function configText(dir: string, port: number, appPort: number): string {
+function configText(dir: string, port: number, appPort: number, offloadSecret: string): string {
   return `
 worker_processes 1;
 daemon off;
@@ -108,7 +114,7 @@ http {
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_buffering off;
       proxy_request_buffering off;
-      proxy_set_header X-Reelgate-Offload nginx;
+      proxy_set_header X-Reelgate-Offload "${offloadSecret}";
     }
 ${offloadLocationFromGuide()}
   }

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { startNginx, type NginxServer } from './nginx-server.js';
+import { startNginx, TEST_OFFLOAD_SECRET, type NginxServer } from './nginx-server.js';
 import { startS3Server, type S3TestServer } from './s3-server.js';
 import { createTestApp, type TestApp } from './test-app.js';
 
@@ -21,6 +21,7 @@ export async function startOffloadStack(env: Record<string, string> = {}): Promi
     STORAGE: 's3',
     MEDIA_DELIVERY: 'proxy',
     MEDIA_OFFLOAD: 'nginx',
+    MEDIA_OFFLOAD_SECRET: TEST_OFFLOAD_SECRET,
     TRUST_PROXY: '1',
     S3_BUCKET: s3.bucket,
     S3_REGION: 'us-east-1',

@@ -8,7 +8,7 @@ import { OFFLOAD_LOCATION } from '../../src/playback/storage-offload.js';
 import { S3Storage } from '../../src/storage/s3-storage.js';
 import { setSubscription } from '../../src/subscriptions/subscription-repository.js';
 import { insertVideo, type Video } from '../../src/videos/video-repository.js';
-import { logInOverHttp, NGINX_MISSING_MESSAGE, nginxAvailable, type NginxServer } from '../helpers/nginx-server.js';
+import { logInOverHttp, NGINX_MISSING_MESSAGE, nginxAvailable, TEST_OFFLOAD_SECRET, type NginxServer } from '../helpers/nginx-server.js';
 import { startOffloadStack, type OffloadStack } from '../helpers/offload-stack.js';
 import type { S3TestServer } from '../helpers/s3-server.js';
 import { addUser, type TestApp } from '../helpers/test-app.js';
@@ -166,7 +166,7 @@ describe.skipIf(!runNginx)('nginx offload of proxied media', () => {
     const response = await request(testApp.app)
       .get(await grantUrl())
       .set('Cookie', cookie)
-      .set('X-Reelgate-Offload', 'nginx')
+      .set('X-Reelgate-Offload', TEST_OFFLOAD_SECRET)
       .set('Range', 'bytes=5-9')
       .expect(200);
     const url = new URL(response.headers['x-reelgate-url']!);
@@ -184,10 +184,17 @@ describe.skipIf(!runNginx)('nginx offload of proxied media', () => {
     expect(response.headers['x-reelgate-range']).toBe('bytes=5-9');
   });
 
-  it('app streams by itself without the nginx request header', async () => {
-    const response = await request(testApp.app).get(await grantUrl()).set('Cookie', cookie).set('Range', 'bytes=0-9').buffer(true).expect(206);
+  it.each([
+    ['without the nginx request header', undefined],
+    ['with a wrong secret', 'nginx'],
+    ['with the secret plus one character', `${TEST_OFFLOAD_SECRET}x`],
+  ])('app streams by itself %s', async (_name, headerValue) => {
+    const call = request(testApp.app).get(await grantUrl()).set('Cookie', cookie).set('Range', 'bytes=0-9');
+    if (headerValue !== undefined) call.set('X-Reelgate-Offload', headerValue);
+    const response = await call.buffer(true).expect(206);
 
     expect(response.headers['x-accel-redirect']).toBeUndefined();
+    expect(Object.keys(response.headers).filter((name) => name.startsWith('x-reelgate'))).toEqual([]);
     expect(Buffer.compare(response.body as Buffer, bytes.subarray(0, 10))).toBe(0);
   });
 });
