@@ -131,6 +131,11 @@ const environmentSchema = z.object({
   S3_PUBLIC_ENDPOINT: urlText,
   S3_FORCE_PATH_STYLE: booleanText.default(false),
   S3_MAX_SOCKETS: integerText(1, 10000).default(200),
+  // Read here as well as by the AWS SDK, which reads only process.env. The CLI reads .env without touching
+  // process.env, so its S3 commands would otherwise find no credentials there.
+  AWS_ACCESS_KEY_ID: optionalText,
+  AWS_SECRET_ACCESS_KEY: optionalText,
+  AWS_SESSION_TOKEN: optionalText,
 });
 
 export type Environment = z.infer<typeof environmentSchema>;
@@ -144,6 +149,8 @@ export interface S3Config {
   publicEndpoint: string | undefined;
   forcePathStyle: boolean;
   maxSockets: number;
+  /** Static credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; undefined leaves them to the SDK's provider chain. */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
 }
 
 export interface Config {
@@ -307,6 +314,9 @@ function buildS3Config(env: Environment, problems: string[]): S3Config | undefin
   if (env.S3_PUBLIC_ENDPOINT && !env.S3_ENDPOINT) {
     problems.push('S3_PUBLIC_ENDPOINT is set without S3_ENDPOINT: set S3_ENDPOINT to the address the app uses');
   }
+  if (Boolean(env.AWS_ACCESS_KEY_ID) !== Boolean(env.AWS_SECRET_ACCESS_KEY)) {
+    problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together: set both, or neither to use the SDK\'s other credential sources');
+  }
   if (!env.S3_BUCKET || !env.S3_REGION) return undefined;
 
   const prefix = (env.S3_PREFIX ?? '').replace(/^\/+/, '');
@@ -318,7 +328,14 @@ function buildS3Config(env: Environment, problems: string[]): S3Config | undefin
     publicEndpoint: env.S3_PUBLIC_ENDPOINT,
     forcePathStyle: env.S3_FORCE_PATH_STYLE,
     maxSockets: env.S3_MAX_SOCKETS,
+    credentials: staticCredentials(env),
   };
+}
+
+function staticCredentials(env: Environment): S3Config['credentials'] {
+  if (!env.AWS_ACCESS_KEY_ID || !env.AWS_SECRET_ACCESS_KEY) return undefined;
+  const credentials = { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY };
+  return env.AWS_SESSION_TOKEN ? { ...credentials, sessionToken: env.AWS_SESSION_TOKEN } : credentials;
 }
 
 function checkProductionSecrets(env: Environment, problems: string[]): void {

@@ -204,6 +204,22 @@ describe('storage and delivery', () => {
     expect(problemsOf(env)).toEqual([problem]);
   });
 
+  it('takes static S3 credentials from the environment it is given', () => {
+    const config = loadConfig({ ...S3, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'token' }, CWD);
+
+    expect(config.s3?.credentials).toEqual({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' });
+  });
+
+  it('leaves S3 credentials to the SDK without AWS_ACCESS_KEY_ID', () => {
+    expect(loadConfig(S3, CWD).s3?.credentials).toBeUndefined();
+  });
+
+  it('refuses an AWS access key id without its secret', () => {
+    expect(problemsOf({ ...S3, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE' })).toEqual([
+      "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together: set both, or neither to use the SDK's other credential sources",
+    ]);
+  });
+
   it('ignores MEDIA_OFFLOAD_SECRET without MEDIA_OFFLOAD', () => {
     expect(loadConfig({ MEDIA_OFFLOAD_SECRET: 'x' }, CWD).mediaOffloadSecret).toBeUndefined();
   });

@@ -351,6 +351,7 @@ function sharedClientConfig(config: S3Config): S3ClientConfig {
   return {
     region: config.region,
     forcePathStyle: config.forcePathStyle,
+    ...(config.credentials ? { credentials: config.credentials } : {}),
     // Since @aws-sdk/client-s3 3.729.0 the defaults add CRC checksum headers, and x-amz-checksum-mode to
     // presigned GET URLs. Some S3-compatible stores reject these.
     requestChecksumCalculation: 'WHEN_REQUIRED',

@@ -224,6 +224,35 @@ describe('s3 check against s3rver', () => {
     }
   });
 
+  it('reads AWS credentials from .env', async () => {
+    const envDir = fs.mkdtempSync(path.join(os.tmpdir(), 'reelgate-s3-cli-env-'));
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY, imds: process.env.AWS_EC2_METADATA_DISABLED };
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    // Without credentials the SDK would ask the EC2 instance metadata endpoint, which is not on this machine.
+    process.env.AWS_EC2_METADATA_DISABLED = 'true';
+    try {
+      const settings = { ...s3Env(), DATA_DIR: path.join(envDir, 'data'), AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+      fs.writeFileSync(path.join(envDir, '.env'), Object.entries(settings).map(([name, value]) => `${name}=${value}`).join('\n'));
+      let out = '';
+      const code = await runCli(['s3', 'check'], { stdin: Readable.from([]), out: (text) => (out += text), err: () => {}, env: {}, cwd: envDir });
+
+      expect(outcomes(out).slice(0, 3)).toEqual([
+        ['list objects', 'ok'],
+        ['write probe object', 'ok'],
+        ['presigned read', 'ok'],
+      ]);
+      expect(out).not.toContain('Could not load credentials');
+      expect(code).toBe(1);
+    } finally {
+      if (saved.id !== undefined) process.env.AWS_ACCESS_KEY_ID = saved.id;
+      if (saved.secret !== undefined) process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+      if (saved.imds === undefined) delete process.env.AWS_EC2_METADATA_DISABLED;
+      else process.env.AWS_EC2_METADATA_DISABLED = saved.imds;
+      fs.rmSync(envDir, { recursive: true, force: true });
+    }
+  });
+
   it('reports a missing bucket', async () => {
     const result = await run(['s3', 'check'], s3Env({ S3_BUCKET: 'no-such-bucket' }));
 
