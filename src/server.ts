@@ -80,6 +80,11 @@ async function seedIfWanted(context: AppContext, config: Config): Promise<DemoAc
   try {
     return await seedDemo({ db: context.db, storage: context.storage, log: context.log });
   } catch (err) {
+    if (err instanceof Error && err.name === 'NoSuchBucket') {
+      const bucket = config.s3?.bucket ?? '';
+      context.log.error(`the S3 bucket "${bucket}" does not exist, so the demo catalogue was not added: create the bucket and start again`);
+      return null;
+    }
     context.log.error({ err }, 'seeding the demo catalogue failed; the site starts without it');
     return null;
   }

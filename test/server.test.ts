@@ -10,6 +10,7 @@ import { builtFile } from './cli/built-dist.js';
 import { csrfTokenFrom } from './helpers/test-app.js';
 import { databaseEnvFor } from './helpers/test-database.js';
 import { freePort, withTimeout } from './helpers/local-process.js';
+import { startS3Server, type S3TestServer } from './helpers/s3-server.js';
 
 /*
  * The real `node dist/server.js` process, as an operator starts it: console output, log lines, exit codes,
@@ -309,3 +310,42 @@ describe('node dist/server.js without demo data', () => {
     );
   });
 });
+
+describe('node dist/server.js with S3 and no bucket', () => {
+  let s3: S3TestServer;
+
+  beforeAll(async () => {
+    s3 = await startS3Server('reelgate-existing');
+  });
+
+  afterAll(async () => {
+    await s3?.stop();
+  });
+
+  it('names the missing bucket and starts without the demo', async () => {
+    const server = await startServer(tempDir(), {
+      STORAGE: 's3',
+      S3_BUCKET: 'reelgate-never-created',
+      S3_REGION: 'us-east-1',
+      S3_ENDPOINT: s3.endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    });
+    await waitForLogLine(server, 'reelgate listening');
+
+    const messages = logLinesOf(server.stdout()).map((line) => (JSON.parse(line) as { msg: string }).msg);
+    expect(messages).toContain('the S3 bucket "reelgate-never-created" does not exist, so the demo catalogue was not added: create the bucket and start again');
+    expect(server.stdout()).not.toContain('These passwords are shown only this once');
+  });
+});
+
+/** Waits until the server has written a log line with this message, or fails with its output. */
+async function waitForLogLine(server: ServerProcess, message: string): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (server.stdout().includes(`"msg":"${message}"`)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`no "${message}" log line within ${START_TIMEOUT_MS} ms.\nstdout:\n${server.stdout()}\nstderr:\n${server.stderr()}`);
+}

@@ -271,7 +271,7 @@ export class S3Storage implements Storage {
     if (this.presignClient !== this.client) this.presignClient.destroy();
   }
 
-  /** Creates the bucket unless it exists already. Used by tests and the demo seed. */
+  /** Creates the bucket unless it exists already. Only tests call it: the app never creates buckets. */
   async createBucketIfMissing(): Promise<void> {
     if (await this.bucketExists()) return;
 
