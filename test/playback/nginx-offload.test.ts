@@ -104,6 +104,8 @@ describe.skipIf(!runNginx)('nginx offload of proxied media', () => {
 
     expect(names.filter((name) => name.startsWith('x-reelgate') || name.startsWith('x-amz') || name === 'authorization')).toEqual([]);
     expect(names).not.toContain('x-accel-redirect');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('cross-origin-resource-policy')).toBe('same-origin');
   });
 
   it('copied URL without the session is 401 and no bytes', async () => {
