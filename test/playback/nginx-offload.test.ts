@@ -164,7 +164,7 @@ describe.skipIf(!runNginx)('nginx offload of proxied media', () => {
     expect(log).not.toContain('S3RVER');
   });
 
-  it('app answers nginx with a signed request for S3', async () => {
+  it('app sends nginx a signed S3 request', async () => {
     const response = await request(testApp.app)
       .get(await grantUrl())
       .set('Cookie', cookie)
