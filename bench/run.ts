@@ -9,7 +9,7 @@ import type { AppProcessOptions, AppProcessReady } from './app-process.js';
 import { startBenchChild, type BenchChild } from './child-process.js';
 import { measureGrantCost } from './grant-cost.js';
 import { measureGrantEndpoint } from './grant-endpoint.js';
-import { loginCookie } from './login.js';
+import { loginCookie } from '../test/helpers/http-login.js';
 import { describeMachine } from './machine.js';
 import { measurePageLatency, pageExists, type PageLatencyResult } from './page-latency.js';
 import { NGINX_PATH, startNginx, TEST_OFFLOAD_SECRET } from '../test/helpers/nginx-server.js';

@@ -5,7 +5,6 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { freePort, withTimeout } from './local-process.js';
-import { csrfTokenFrom, PASSWORD, sessionCookieOf } from './test-app.js';
 
 /*
  * A real nginx on 127.0.0.1 in front of an app listening on loopback, for the MEDIA_OFFLOAD=nginx tests and
@@ -41,7 +40,7 @@ export function nginxAvailable(): boolean {
 }
 
 /** Returns the `location = /_reelgate/storage` block of the nginx example in docs/deploy.md. */
-export function offloadLocationFromGuide(): string {
+function offloadLocationFromGuide(): string {
   const guide = fs.readFileSync(DEPLOY_GUIDE, 'utf8');
   const blocks = [...guide.matchAll(/```nginx\n([\s\S]*?)```/g)].map((match) => match[1]!);
   const block = blocks.find((text) => text.includes('location = /_reelgate/storage'));
@@ -150,18 +149,4 @@ function readIfPresent(file: string): string {
   } catch {
     return '';
   }
-}
-
-/** Logs in over HTTP as a browser would and returns the Cookie header value ("reelgate.sid=..."). */
-export async function logInOverHttp(baseUrl: string, email: string, password = PASSWORD): Promise<string> {
-  const page = await fetch(`${baseUrl}/login`);
-  const pageCookie = `reelgate.sid=${sessionCookieOf(page.headers.getSetCookie())}`;
-  const response = await fetch(`${baseUrl}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie: pageCookie, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: csrfTokenFrom(await page.text()), email, password }),
-  });
-  if (response.status !== 303) throw new Error(`POST /login returned ${response.status}, not 303`);
-  return `reelgate.sid=${sessionCookieOf(response.headers.getSetCookie())}`;
 }

@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import type { S3Storage } from '../../src/storage/s3-storage.js';
 import type { Video } from '../../src/videos/video-repository.js';
-import { logInOverHttp, NGINX_MISSING_MESSAGE, nginxAvailable, type NginxServer } from '../helpers/nginx-server.js';
+import { NGINX_MISSING_MESSAGE, nginxAvailable, type NginxServer } from '../helpers/nginx-server.js';
+import { loginCookie } from '../helpers/http-login.js';
 import { startOffloadStack, type OffloadStack } from '../helpers/offload-stack.js';
-import { addDemoVideo, addUser, type TestApp } from '../helpers/test-app.js';
+import { addDemoVideo, addUser, PASSWORD, type TestApp } from '../helpers/test-app.js';
 import { playlistUris, transcodeNow } from '../transcode/transcode-helpers.js';
 
 /*
@@ -28,7 +29,7 @@ describe.skipIf(!runNginx)('HLS segments through nginx offload', () => {
     await addUser(testApp, 'sub@example.com', { subscription: { active: true } });
     video = await transcodeNow(testApp.context, await addDemoVideo(testApp));
 
-    cookie = await logInOverHttp(nginx.baseUrl, 'sub@example.com');
+    cookie = await loginCookie(nginx.baseUrl, 'sub@example.com', PASSWORD);
   });
 
   afterAll(async () => {

@@ -8,10 +8,11 @@ import { OFFLOAD_LOCATION } from '../../src/playback/storage-offload.js';
 import { S3Storage } from '../../src/storage/s3-storage.js';
 import { setSubscription } from '../../src/subscriptions/subscription-repository.js';
 import { insertVideo, type Video } from '../../src/videos/video-repository.js';
-import { logInOverHttp, NGINX_MISSING_MESSAGE, nginxAvailable, TEST_OFFLOAD_SECRET, type NginxServer } from '../helpers/nginx-server.js';
+import { NGINX_MISSING_MESSAGE, nginxAvailable, TEST_OFFLOAD_SECRET, type NginxServer } from '../helpers/nginx-server.js';
+import { loginCookie } from '../helpers/http-login.js';
 import { startOffloadStack, type OffloadStack } from '../helpers/offload-stack.js';
 import type { S3TestServer } from '../helpers/s3-server.js';
-import { addUser, type TestApp } from '../helpers/test-app.js';
+import { addUser, PASSWORD, type TestApp } from '../helpers/test-app.js';
 
 /*
  * MEDIA_OFFLOAD=nginx with a real nginx, configured with the location from docs/deploy.md, in front of the app
@@ -47,7 +48,7 @@ describe.skipIf(!runNginx)('nginx offload of proxied media', () => {
       title: 'Offloaded', description: '', storageKey: key, contentType: 'video/mp4', sizeBytes: SIZE, durationSeconds: null, posterKey: null,
     });
     subscriberId = (await addUser(testApp, 'sub@example.com', { subscription: { active: true } })).id;
-    cookie = await logInOverHttp(nginx.baseUrl, 'sub@example.com');
+    cookie = await loginCookie(nginx.baseUrl, 'sub@example.com', PASSWORD);
   });
 
   afterAll(async () => {
