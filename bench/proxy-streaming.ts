@@ -32,7 +32,8 @@ export interface ProxyThroughputResult {
   directCpu: CpuPerGiB;
 }
 
-export interface ProxyMemoryResult {
+/** One round of the memory measurement: one app process under `streams` concurrent proxied downloads. */
+export interface ProxyMemoryRound {
   streams: number;
   seconds: number;
   rssBeforeMiB: number;
@@ -43,19 +44,31 @@ export interface ProxyMemoryResult {
   failedStreams: number;
 }
 
-const DOWNLOADS_PER_ROUND = 2;
+/** The memory rounds together, each on a fresh app process. */
+export interface ProxyMemoryResult {
+  streams: number;
+  seconds: number;
+  rssBeforeMiB: Spread;
+  rssPeakMiB: Spread;
+  /** Peak minus before, per round. */
+  growthMiB: Spread;
+  receivedMiB: Spread;
+  /** Failed streams summed over all rounds. */
+  failedStreams: number;
+}
+
 /** Reused by every sequential download of the throughput rounds. */
 const readBuffer = Buffer.allocUnsafe(256 * 1024);
 const RSS_SAMPLE_MS = 100;
 
 /**
- * Alternates direct and proxied rounds. Each round downloads the whole object DOWNLOADS_PER_ROUND times and
+ * Alternates direct and proxied rounds. Each round downloads the whole object `downloadsPerRound` times and
  * records the CPU time that the app, the storage server and this process (the client) spent on it.
  */
 export async function measureProxyThroughput(
   urls: { proxy: string; direct: string; cookie: string },
   pids: StreamPids,
-  plan: { rounds: number },
+  plan: { rounds: number; downloadsPerRound: number },
 ): Promise<ProxyThroughputResult> {
   const proxyHeaders: Record<string, string> = urls.cookie === '' ? {} : { cookie: urls.cookie };
   const proxyRequest = { url: urls.proxy, headers: proxyHeaders };
@@ -67,8 +80,8 @@ export async function measureProxyThroughput(
   const proxy: Round[] = [];
   const direct: Round[] = [];
   for (let round = 0; round < plan.rounds; round += 1) {
-    direct.push(await downloadRound(directRequest, pids, DOWNLOADS_PER_ROUND));
-    proxy.push(await downloadRound(proxyRequest, pids, DOWNLOADS_PER_ROUND));
+    direct.push(await downloadRound(directRequest, pids, plan.downloadsPerRound));
+    proxy.push(await downloadRound(proxyRequest, pids, plan.downloadsPerRound));
   }
   return {
     proxy: spreadOf(proxy.map((round) => round.mibPerSecond)),
@@ -87,7 +100,7 @@ export async function measureProxyThroughput(
 export async function measureProxyMemory(
   app: { pid: number; url: string; cookie: string },
   plan: { streams: number; seconds: number },
-): Promise<ProxyMemoryResult> {
+): Promise<ProxyMemoryRound> {
   const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
   const rssBeforeMiB = rssMiB(app.pid);
   let rssPeakMiB = rssBeforeMiB;
@@ -121,7 +134,26 @@ export async function measureProxyMemory(
   }
 }
 
-interface RequestTarget {
+/** Combines memory rounds into spreads. */
+export function summarizeMemoryRounds(rounds: ProxyMemoryRound[]): ProxyMemoryResult {
+  const spread = (read: (round: ProxyMemoryRound) => number) => spreadOf(rounds.map(read));
+  return {
+    streams: rounds[0]!.streams,
+    seconds: rounds[0]!.seconds,
+    rssBeforeMiB: spread((round) => round.rssBeforeMiB),
+    rssPeakMiB: spread((round) => round.rssPeakMiB),
+    growthMiB: spread((round) => round.rssPeakMiB - round.rssBeforeMiB),
+    receivedMiB: spread((round) => round.receivedMiB),
+    failedStreams: rounds.reduce((total, round) => total + round.failedStreams, 0),
+  };
+}
+
+/** Downloads the whole object `times` times, one after the other, so that a fresh process has run its hot paths. */
+export async function warmUp(target: RequestTarget, times: number): Promise<void> {
+  for (let i = 0; i < times; i += 1) await rawDownload(target, readBuffer);
+}
+
+export interface RequestTarget {
   url: string;
   headers: Record<string, string>;
 }

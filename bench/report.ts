@@ -2,6 +2,7 @@ import type { GrantCostResult } from './grant-cost.js';
 import type { GrantEndpointResult } from './grant-endpoint.js';
 import type { MachineInfo } from './machine.js';
 import type { PageLatencyResult } from './page-latency.js';
+import type { CpuSplit } from './cpu-affinity.js';
 import type { ProxyMemoryResult, ProxyThroughputResult } from './proxy-streaming.js';
 import { formatSpread, type Spread } from './stats.js';
 
@@ -17,7 +18,8 @@ export interface BenchResults extends StreamingResults {
   command: string;
   startedAt: Date;
   durationSeconds: number;
-  plan: { loadRounds: number; loadRoundSeconds: number; costRounds: number; costRoundMs: number; streamRounds: number; objectMiB: number };
+  plan: { loadRounds: number; loadRoundSeconds: number; costRounds: number; costRoundMs: number; streamRounds: number; downloadsPerRound: number; objectMiB: number };
+  memoryPlan: { rounds: number; streams: number; seconds: number; warmUpDownloads: number };
   grantEndpoint: GrantEndpointResult;
   grantCost: GrantCostResult;
   catalogue: PageLatencyResult;
@@ -29,7 +31,11 @@ export interface BenchResults extends StreamingResults {
 export interface StreamingResults {
   /** Variables that package.json's start script sets before node; proxyThroughput and proxyMemory ran with them. */
   startEnv: Record<string, string>;
+  /** Which CPUs the "own core" figures gave s3rver and the other processes, or why there are none. */
+  cpuSplit: CpuSplit;
   proxyThroughput: ProxyThroughputResult;
+  /** proxyThroughput again with s3rver pinned to one CPU and the app and the client to the others. */
+  splitProxyThroughput: ProxyThroughputResult | undefined;
   proxyMemory: ProxyMemoryResult;
   /** The same throughput measurement with the app started without startEnv. */
   plainProxyThroughput: ProxyThroughputResult;
@@ -37,15 +43,20 @@ export interface StreamingResults {
   minimalProxyThroughput: ProxyThroughputResult;
   /** Through nginx in front of the app with MEDIA_OFFLOAD=nginx; undefined when nginx is not installed. */
   offloadThroughput: ProxyThroughputResult | undefined;
+  /** offloadThroughput with s3rver pinned to one CPU and nginx, the app and the client to the others. */
+  splitOffloadThroughput: ProxyThroughputResult | undefined;
 }
 
 /** Proxied throughput divided by direct throughput that the benchmark aims for. */
 export const PROXY_RATIO_GOAL = 0.85;
 
+/** The app's RSS growth with 200 proxied streams must stay under this many megabytes (10^6 bytes). */
+export const RSS_GROWTH_GOAL_MB = 64;
+
 export const ADMIN_PAGE_MISSING = 'not yet measured: the admin users page is not merged';
 
 export function renderReport(results: BenchResults): string {
-  const { machine, plan } = results;
+  const { machine, plan, memoryPlan } = results;
   const lines = [
     '# Benchmarks',
     '',
@@ -58,8 +69,9 @@ export function renderReport(results: BenchResults): string {
     '',
     'Each figure is the median over several rounds, with the lowest and highest round in brackets. All traffic is on',
     'loopback (127.0.0.1). The app and s3rver each run in their own process, apart from the load generator',
-    `(autocannon for request rates, bench/raw-download.ts and node:http for streaming). All three share the ${machine.cores} cores, so the`,
-    'figures compare paths on this machine and are not capacity figures for a server.',
+    `(autocannon for request rates, bench/raw-download.ts and node:http for streaming). All three share the ${machine.cores} cores,`,
+    'except in the streaming figures marked "s3rver on its own core". The figures compare paths on this machine and',
+    'are not capacity figures for a server.',
     '',
     '## Goals',
     '',
@@ -86,7 +98,7 @@ export function renderReport(results: BenchResults): string {
     '  and overrides, and the',
     `  floor: one synchronous \`crypto.createHmac('sha256', signingKey)\` over a ${results.grantCost.stringToSignLength}-character SigV4 string to sign`,
     '  with a signing key derived beforehand and held as a KeyObject.',
-    `- **Proxy throughput**: the ${plan.objectMiB} MiB object of random bytes is downloaded whole, twice per round, for`,
+    `- **Proxy throughput**: the ${plan.objectMiB} MiB object of random bytes is downloaded whole, ${plan.downloadsPerRound} times per round, for`,
     `  ${plan.streamRounds} rounds, once through \`GET /media/:id\` with MEDIA_DELIVERY=proxy and once from s3rver`,
     '  through a presigned URL, alternating. The client is bench/raw-download.ts, a plain HTTP/1.1 GET that reads',
     '  into one reused buffer, so that it costs little and the same on both paths. CPU seconds and minor page faults',
@@ -94,10 +106,13 @@ export function renderReport(results: BenchResults): string {
     '  `process.cpuUsage()` for the client. The whole set runs four times. The first two start the app with the',
     "  start script's variables and as plain `node`. The third puts the minimal proxy in place of the app. The",
     '  fourth puts nginx (one worker, the location from docs/deploy.md) in front of the app with',
-    "  MEDIA_OFFLOAD=nginx, and its CPU figure is the sum of nginx's worker and the app.",
-    `- **Proxy memory**: ${results.proxyMemory.streams} proxied downloads of that object run at once for`,
-    `  ${results.proxyMemory.seconds} s, each read as fast as it arrives, then are aborted. The app process's VmRSS`,
-    '  (from /proc) is read before and every 100 ms during the load.',
+    "  MEDIA_OFFLOAD=nginx, and its CPU figure is the sum of nginx's worker and the app. The first and the",
+    '  fourth set run once more with s3rver on its own core (see above), pinned for the whole set.',
+    `- **Proxy memory**: ${memoryPlan.streams} proxied downloads of that object run at once for`,
+    `  ${memoryPlan.seconds} s, each read as fast as it arrives, then are aborted. The app process's VmRSS`,
+    '  (from /proc) is read before and every 100 ms during the load. Each of the',
+    `  ${memoryPlan.rounds} rounds starts a fresh app process with the start script's variables, which first downloads the object`,
+    `  ${memoryPlan.warmUpDownloads} times on its own so that its hot paths have run. The goal is read as ${RSS_GROWTH_GOAL_MB} MB of 10^6 bytes each, the stricter of the two readings.`,
     `- **Pages**: autocannon with 2 connections for ${plan.loadRounds} rounds of ${plan.loadRoundSeconds} s, with`,
     '  10,000 published videos and 10,000 users (half with an active subscription) in the database.',
     '',
@@ -106,7 +121,7 @@ export function renderReport(results: BenchResults): string {
 }
 
 function figureRows(results: BenchResults): string[] {
-  const { grantEndpoint, grantCost, proxyThroughput, plainProxyThroughput, minimalProxyThroughput, offloadThroughput, proxyMemory, catalogue, adminUsers } = results;
+  const { grantEndpoint, grantCost, proxyThroughput, splitProxyThroughput, plainProxyThroughput, minimalProxyThroughput, offloadThroughput, splitOffloadThroughput, proxyMemory, catalogue, adminUsers } = results;
   const rows: Row[] = [
     ['Grant endpoint, requests/s', formatSpread(grantEndpoint.grant), grantEndpoint.grant.rounds],
     ['Bare endpoint, requests/s', formatSpread(grantEndpoint.bare), grantEndpoint.bare.rounds],
@@ -117,13 +132,16 @@ function figureRows(results: BenchResults): string[] {
     ['Grant / floor', formatSpread(grantCost.ratio, 2), grantCost.ratio.rounds],
     ['getSignedUrl / floor', formatSpread(grantCost.sdkRatio, 1), grantCost.sdkRatio.rounds],
     ...streamingRows(proxyThroughput, '', 'the app'),
+    ...(splitProxyThroughput ? streamingRows(splitProxyThroughput, 's3rver on its own core: ', 'the app') : []),
     ...streamingRows(plainProxyThroughput, 'Plain `node`: ', 'the app'),
     ...streamingRows(minimalProxyThroughput, 'Minimal proxy: ', 'the minimal proxy'),
     ...(offloadThroughput ? streamingRows(offloadThroughput, 'MEDIA_OFFLOAD=nginx: ', 'nginx and the app') : []),
-    [`App RSS before ${proxyMemory.streams} streams, MiB`, proxyMemory.rssBeforeMiB.toFixed(0), 1],
-    [`App RSS peak during ${proxyMemory.streams} streams, MiB`, proxyMemory.rssPeakMiB.toFixed(0), 1],
-    [`Bytes received by the ${proxyMemory.streams} streams in ${proxyMemory.seconds} s, MiB`, proxyMemory.receivedMiB.toFixed(0), 1],
-    ['Streams that failed', String(proxyMemory.failedStreams), 1],
+    ...(splitOffloadThroughput ? streamingRows(splitOffloadThroughput, 'MEDIA_OFFLOAD=nginx, s3rver on its own core: ', 'nginx and the app') : []),
+    [`App RSS before ${proxyMemory.streams} streams, MiB`, formatSpread(proxyMemory.rssBeforeMiB), proxyMemory.rssBeforeMiB.rounds],
+    [`App RSS peak during ${proxyMemory.streams} streams, MiB`, formatSpread(proxyMemory.rssPeakMiB), proxyMemory.rssPeakMiB.rounds],
+    [`App RSS growth with ${proxyMemory.streams} streams, MiB`, formatSpread(proxyMemory.growthMiB, 1), proxyMemory.growthMiB.rounds],
+    [`Bytes received by the ${proxyMemory.streams} streams in ${proxyMemory.seconds} s, MiB`, formatSpread(proxyMemory.receivedMiB), proxyMemory.receivedMiB.rounds],
+    ['Streams that failed, all rounds', String(proxyMemory.failedStreams), proxyMemory.growthMiB.rounds],
     ['`GET /` (10,000 videos), median latency, ms', formatSpread(catalogue.median, 1), catalogue.median.rounds],
     ['`GET /` (10,000 videos), p99 latency, ms', formatSpread(catalogue.p99, 1), catalogue.p99.rounds],
     ['`GET /` (10,000 videos), requests/s', formatSpread(catalogue.requestsPerSecond, 1), catalogue.requestsPerSecond.rounds],
@@ -142,6 +160,48 @@ function figureRows(results: BenchResults): string[] {
 
 type Row = [name: string, value: string, rounds: number];
 
+/** Explains the "s3rver on its own core" figures, or why they are missing. */
+function splitNotes(results: BenchResults): string[] {
+  const { cpuSplit, splitProxyThroughput, splitOffloadThroughput } = results;
+  if ('unavailable' in cpuSplit || !splitProxyThroughput) {
+    return [`The "s3rver on its own core" figures were not measured: ${'unavailable' in cpuSplit ? cpuSplit.unavailable : 'the run did not reach them'}.`];
+  }
+  const ratio = (result: ProxyThroughputResult) => result.ratio.median.toFixed(2);
+  const offload = splitOffloadThroughput ? `, and through nginx with MEDIA_OFFLOAD=nginx ${ratio(splitOffloadThroughput)}` : '';
+  return [
+    'About the proxy throughput ratios. In production S3 runs on machines of its own, so the storage server never',
+    'takes CPU from the app. The "s3rver on its own core" figures model that on this machine: taskset pins s3rver',
+    `to CPU ${cpuSplit.storage}, and the app (with nginx's worker, where used) and the client to CPU ${cpuSplit.rest}, for both the`,
+    `proxied and the direct rounds. There the app-streamed path reached ${ratio(splitProxyThroughput)} of direct${offload}.`,
+    ...paceNote(splitProxyThroughput),
+    'The shared-core figures show the other case, where the storage server, the proxy and the client compete for the',
+    'same cores.',
+  ];
+}
+
+/** Says which core limited the app-streamed rounds with s3rver on its own core. */
+function paceNote(result: ProxyThroughputResult): string[] {
+  const storageBusy = busyPercent(result, 'storage');
+  const proxyBusy = busyPercent(result, 'proxy');
+  const lines = [`In the app-streamed rounds s3rver kept its core about ${storageBusy}% busy, and the app and the client kept theirs about ${proxyBusy}% busy.`];
+  if (storageBusy >= 90 && proxyBusy < 90) {
+    lines.push(
+      `So s3rver set the pace: it spent ${result.proxyCpu.storage.median.toFixed(2)} CPU seconds per GiB when the app read from it, against`,
+      `${result.directCpu.storage.median.toFixed(2)} when the client read from it directly.`,
+    );
+  } else if (proxyBusy >= 90) {
+    lines.push('So the core of the app and the client set the pace.');
+  }
+  return lines;
+}
+
+/** Estimates how busy the storage core or the other core was in the proxied rounds, from median CPU seconds per GiB and GiB/s. */
+function busyPercent(result: ProxyThroughputResult, side: 'storage' | 'proxy'): number {
+  const gibPerSecond = result.proxy.median / 1024;
+  const cpuPerGiB = side === 'storage' ? result.proxyCpu.storage.median : result.proxyCpu.app.median + result.proxyCpu.client.median;
+  return Math.round(cpuPerGiB * gibPerSecond * 100);
+}
+
 function streamingRows(result: ProxyThroughputResult, prefix: string, proxyName: string): Row[] {
   const cpu = (name: string, spread: Spread): Row => [`${prefix}${name}, CPU s per GiB`, formatSpread(spread, 2), spread.rounds];
   return [
@@ -157,46 +217,48 @@ function streamingRows(result: ProxyThroughputResult, prefix: string, proxyName:
   ];
 }
 
-/** Explains the proxy throughput ratio from this run's CPU figures. */
+/** Explains the proxy throughput ratios from this run's CPU figures. */
 function proxyRatioNotes(results: BenchResults): string[] {
   const { proxyThroughput: app, plainProxyThroughput: plain, minimalProxyThroughput: minimal, startEnv } = results;
   const cpu = (spread: Spread) => spread.median.toFixed(2);
   const relativeCost = (app.proxyCpu.app.median / minimal.proxyCpu.app.median).toFixed(2);
-  const notes = [
-    'About the proxy throughput ratio. A proxied byte is read from one loopback socket and written to another by',
-    `a Node.js process, on the same ${results.machine.cores} cores that s3rver and the client use. Per GiB, the app spent ${cpu(app.proxyCpu.app)} CPU`,
-    `seconds, a minimal Node.js proxy with no checks at all (bench/minimal-proxy-process.ts) ${cpu(minimal.proxyCpu.app)}, and s3rver`,
+  const notes = [...splitNotes(results), ''];
+  notes.push(
+    `On shared cores, a proxied byte is read from one loopback socket and written to another by a Node.js process`,
+    `on the same ${results.machine.cores} cores that s3rver and the client use. Per GiB, the app spent ${cpu(app.proxyCpu.app)} CPU seconds,`,
+    `a minimal Node.js proxy with no checks at all (bench/minimal-proxy-process.ts) ${cpu(minimal.proxyCpu.app)}, and s3rver`,
     `${cpu(app.directCpu.storage)} when serving directly. The app thus costs ${relativeCost} times what Node's own HTTP streaming costs, and the`,
-    `minimal proxy reaches ${minimal.ratio.median.toFixed(2)} of direct here.`,
-  ];
+    `minimal proxy reaches ${minimal.ratio.median.toFixed(2)} of direct on shared cores.`,
+  );
   if (app.ratio.median < PROXY_RATIO_GOAL) {
     notes.push(
-      'What holds the ratio below the goal on this machine is the CPU that any Node.js proxy needs per byte while',
-      'it shares the cores with the storage server and the client, not the session, signature and Range checks.',
+      'What holds the shared-core ratio below the goal is the CPU that any Node.js proxy needs per byte while it',
+      'competes with the storage server and the client for the same cores, not the session, signature and Range checks.',
     );
   }
-  notes.push(
-    'With the storage server on other machines, as S3 is, the app no longer competes with it for CPU, and the app',
-    'figure above says how much proxying one core carries.',
-  );
   if (results.offloadThroughput) {
     const offload = results.offloadThroughput;
     notes.push(
       '',
       `With MEDIA_OFFLOAD=nginx the app still checks every request, and nginx streams the bytes: nginx's worker and the`,
-      `app together spent ${cpu(offload.proxyCpu.app)} CPU seconds per GiB, and the proxied path reached ${offload.ratio.median.toFixed(2)} of direct.`,
+      `app together spent ${cpu(offload.proxyCpu.app)} CPU seconds per GiB, and the proxied path reached ${offload.ratio.median.toFixed(2)} of direct on shared cores.`,
     );
   }
 
   const env = Object.entries(startEnv).map(([name, value]) => `\`${name}=${value}\``);
   if (env.length > 0) {
+    const faults = (result: ProxyThroughputResult) => Math.round(result.proxyCpu.appFaults.median).toLocaleString('en-US');
+    const showedEffect = plain.proxyCpu.appFaults.median > 10 * Math.max(app.proxyCpu.appFaults.median, 1);
     notes.push(
       '',
       `The start script sets ${env.join(' ')}. It keeps glibc from handing freed heap memory back to`,
       'the kernel after each garbage collection, which the next socket reads would fault back in. Started without it,',
-      `the app took ${Math.round(plain.proxyCpu.appFaults.median).toLocaleString('en-US')} minor page faults and ${cpu(plain.proxyCpu.app)} CPU seconds per GiB, and with it`,
-      `${Math.round(app.proxyCpu.appFaults.median).toLocaleString('en-US')} and ${cpu(app.proxyCpu.app)}.`,
+      `the app took ${faults(plain)} minor page faults and ${cpu(plain.proxyCpu.app)} CPU seconds per GiB, and with it`,
+      `${faults(app)} and ${cpu(app.proxyCpu.app)}.`,
     );
+    if (!showedEffect) {
+      notes.push('In this run glibc kept its freed memory even without the setting, so the two hardly differ here; docs/deploy.md gives the usual gap.');
+    }
   }
   return notes;
 }
