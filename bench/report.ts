@@ -31,7 +31,7 @@ export interface BenchResults extends StreamingResults {
 export interface StreamingResults {
   /** Variables that package.json's start script sets before node; proxyThroughput and proxyMemory ran with them. */
   startEnv: Record<string, string>;
-  /** Which CPUs the "own core" figures gave s3rver and the other processes, or why there are none. */
+  /** The CPUs that the "own core" figures gave s3rver and the other processes, or the reason there are none. */
   cpuSplit: CpuSplit;
   proxyThroughput: ProxyThroughputResult;
   /** proxyThroughput again with s3rver pinned to one CPU and the app and the client to the others. */
@@ -65,15 +65,18 @@ export function renderReport(results: BenchResults): string {
     `- CPU: ${machine.cpuModel}, ${machine.cores} cores available to Node`,
     `- Memory: ${machine.memoryGiB} GiB`,
     `- Node.js ${machine.nodeVersion}, SQLite database, s3rver 3.7 as the S3 server`,
-    `- 1-minute load average at the start: ${machine.loadAverage} (other processes were sharing the CPU when it is near or above the core count, which widens the spread)`,
+    `- 1-minute load average at the start: ${machine.loadAverage}, ${describeLoad(machine)}`,
     '',
     'Each figure is the median over several rounds, with the lowest and highest round in brackets. All traffic is on',
-    'loopback (127.0.0.1). The app and s3rver each run in their own process, apart from the load generator',
-    `(autocannon for request rates, bench/raw-download.ts and node:http for streaming). All three share the ${machine.cores} cores,`,
+    'loopback (127.0.0.1). The app, s3rver and the load generator (autocannon for request rates, bench/raw-download.ts',
+    `and node:http for streaming) each run in a process of their own. All three share the ${machine.cores} cores,`,
     'except in the streaming figures marked "s3rver on its own core". The figures compare paths on this machine and',
     'are not capacity figures for a server.',
     '',
     '## Goals',
+    '',
+    'The targets are the goals the project set for these figures. Figures vary from run to run, by more than the gap',
+    'between some of them, so compare the spreads in the Figures table before reading much into a small difference.',
     '',
     '| Goal | Target | Measured (median) | Result |',
     '| --- | --- | --- | --- |',
@@ -131,7 +134,7 @@ function figureRows(results: BenchResults): string[] {
     ['One getSignedUrl, ns', formatSpread(grantCost.sdk), grantCost.sdk.rounds],
     ['Grant / floor', formatSpread(grantCost.ratio, 2), grantCost.ratio.rounds],
     ['getSignedUrl / floor', formatSpread(grantCost.sdkRatio, 1), grantCost.sdkRatio.rounds],
-    ...streamingRows(proxyThroughput, '', 'the app'),
+    ...streamingRows(proxyThroughput, 'Shared cores: ', 'the app'),
     ...(splitProxyThroughput ? streamingRows(splitProxyThroughput, 's3rver on its own core: ', 'the app') : []),
     ...streamingRows(plainProxyThroughput, 'Plain `node`: ', 'the app'),
     ...streamingRows(minimalProxyThroughput, 'Minimal proxy: ', 'the minimal proxy'),
@@ -183,7 +186,7 @@ function splitNotes(results: BenchResults): string[] {
 function paceNote(result: ProxyThroughputResult): string[] {
   const storageBusy = busyPercent(result, 'storage');
   const proxyBusy = busyPercent(result, 'proxy');
-  const lines = [`In the app-streamed rounds s3rver kept its core about ${storageBusy}% busy, and the app and the client kept theirs about ${proxyBusy}% busy.`];
+  const lines = [`In the app-streamed rounds s3rver kept its core about ${storageBusy}% busy, and the app and the client together kept the other core about ${proxyBusy}% busy.`];
   if (storageBusy >= 90 && proxyBusy < 90) {
     lines.push(
       `So s3rver set the pace: it spent ${result.proxyCpu.storage.median.toFixed(2)} CPU seconds per GiB when the app read from it, against`,
@@ -217,6 +220,13 @@ function streamingRows(result: ProxyThroughputResult, prefix: string, proxyName:
   ];
 }
 
+/** Says whether other processes were likely sharing the CPU when the run started. */
+function describeLoad(machine: MachineInfo): string {
+  return machine.loadAverage >= machine.cores * 0.75
+    ? 'near or above the core count, so other processes were sharing the CPU, which widens the spread'
+    : 'well below the core count, so little else was running';
+}
+
 /** Explains the proxy throughput ratios from this run's CPU figures. */
 function proxyRatioNotes(results: BenchResults): string[] {
   const { proxyThroughput: app, plainProxyThroughput: plain, minimalProxyThroughput: minimal, startEnv } = results;
@@ -227,8 +237,9 @@ function proxyRatioNotes(results: BenchResults): string[] {
     `On shared cores, a proxied byte is read from one loopback socket and written to another by a Node.js process`,
     `on the same ${results.machine.cores} cores that s3rver and the client use. Per GiB, the app spent ${cpu(app.proxyCpu.app)} CPU seconds,`,
     `a minimal Node.js proxy with no checks at all (bench/minimal-proxy-process.ts) ${cpu(minimal.proxyCpu.app)}, and s3rver`,
-    `${cpu(app.directCpu.storage)} when serving directly. The app thus costs ${relativeCost} times what Node's own HTTP streaming costs, and the`,
-    `minimal proxy reaches ${minimal.ratio.median.toFixed(2)} of direct on shared cores.`,
+    `${cpu(app.proxyCpu.storage)} when the app read from it (${cpu(app.directCpu.storage)} when the client did). The app thus costs ${relativeCost} times`,
+    `what Node's own HTTP streaming costs. On shared cores the app reached ${app.ratio.median.toFixed(2)} of direct (rounds from`,
+    `${app.ratio.min.toFixed(2)} to ${app.ratio.max.toFixed(2)}) and the minimal proxy ${minimal.ratio.median.toFixed(2)} (${minimal.ratio.min.toFixed(2)} to ${minimal.ratio.max.toFixed(2)}).`,
   );
   if (app.ratio.median < PROXY_RATIO_GOAL) {
     notes.push(
