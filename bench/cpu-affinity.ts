@@ -8,7 +8,7 @@ import fs from 'node:fs';
  * thread of a running process; threads started later inherit it.
  */
 
-/** How the streaming processes share the CPUs, or why they cannot be split. */
+/** The CPU assignment of the streaming processes, or the reason the CPUs cannot be split. */
 export type CpuSplit = { storage: string; rest: string; all: string } | { unavailable: string };
 
 /** Gives the first allowed CPU to storage and the others to the rest, when there are at least two and taskset runs. */
