@@ -26,7 +26,7 @@ export async function stopChild(child: BenchChild<unknown>): Promise<void> {
   children.splice(children.indexOf(child), 1);
 }
 
-/** Stops every child that is still running; used when the run ends, also after an error. */
+/** Stops every child that is still running, when the run ends and also after an error. */
 export async function stopAllChildren(): Promise<void> {
   await Promise.allSettled(children.map((child) => child.stop()));
 }

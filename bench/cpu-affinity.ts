@@ -8,6 +8,9 @@ import fs from 'node:fs';
  * thread of a running process; threads started later inherit it.
  */
 
+/** The reason that the bench logs and reports when taskset fails on a running process. */
+export const PIN_FAILED = 'taskset could not pin the processes';
+
 /** The CPU assignment of the streaming processes, or the reason the CPUs cannot be split. */
 export type CpuSplit = { storage: string; rest: string; all: string } | { unavailable: string };
 
@@ -23,7 +26,7 @@ export function planCpuSplit(): CpuSplit {
   return { storage: String(allowed[0]), rest: allowed.slice(1).join(','), all: allowed.join(',') };
 }
 
-/** Sets the CPUs that every thread of process `pid` may run on; `cpus` is a list such as "1" or "1,2,3". */
+/** Sets the CPUs that every thread of process `pid` may run on. `cpus` is a list such as "1" or "1,2,3". */
 export function pinProcess(pid: number, cpus: string): void {
   execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', cpus, String(pid)], { stdio: 'ignore' });
 }

@@ -2,11 +2,13 @@
 
 import type { ProxyThroughputResult } from './proxy-streaming.js';
 import { PROXY_RATIO_GOAL, RSS_GROWTH_GOAL_MB, type BenchResults, type Goal, type StreamingResults } from './report.js';
+import { PIN_FAILED } from './cpu-affinity.js';
 import { NGINX_MISSING } from './streaming-sets.js';
 
 export function checkGoals(grantEndpoint: BenchResults['grantEndpoint'], grantCost: BenchResults['grantCost'], streaming: StreamingResults): Goal[] {
   const { cpuSplit, proxyMemory } = streaming;
-  const notSplit = 'unavailable' in cpuSplit ? `not measured: ${cpuSplit.unavailable}` : undefined;
+  const notSplit = `not measured: ${'unavailable' in cpuSplit ? cpuSplit.unavailable : PIN_FAILED}`;
+  const noNginx = `not measured: ${NGINX_MISSING}`;
   return [
     {
       name: 'Grant endpoint rate / bare endpoint rate',
@@ -21,9 +23,9 @@ export function checkGoals(grantEndpoint: BenchResults['grantEndpoint'], grantCo
       met: grantCost.ratio.median <= 3,
     },
     proxyRatioGoal('Proxied / direct throughput, s3rver on its own core', streaming.splitProxyThroughput, notSplit),
-    proxyRatioGoal('Proxied / direct throughput, s3rver on its own core, MEDIA_OFFLOAD=nginx', streaming.splitOffloadThroughput, notSplit ?? NGINX_MISSING),
+    proxyRatioGoal('Proxied / direct throughput, s3rver on its own core, MEDIA_OFFLOAD=nginx', streaming.splitOffloadThroughput, streaming.offloadThroughput ? notSplit : noNginx),
     proxyRatioGoal('Proxied / direct throughput, all processes on shared cores', streaming.proxyThroughput),
-    proxyRatioGoal('Proxied / direct throughput, all processes on shared cores, MEDIA_OFFLOAD=nginx', streaming.offloadThroughput, NGINX_MISSING),
+    proxyRatioGoal('Proxied / direct throughput, all processes on shared cores, MEDIA_OFFLOAD=nginx', streaming.offloadThroughput, noNginx),
     {
       name: `App RSS growth with ${proxyMemory.streams} proxied streams`,
       target: `under ${RSS_GROWTH_GOAL_MB} MB (${(RSS_GROWTH_GOAL_MB * 1e6 / 1024 ** 2).toFixed(1)} MiB)`,
@@ -33,11 +35,12 @@ export function checkGoals(grantEndpoint: BenchResults['grantEndpoint'], grantCo
   ];
 }
 
-function proxyRatioGoal(name: string, result: ProxyThroughputResult | undefined, whyMissing = 'not measured'): Goal {
+function proxyRatioGoal(name: string, result: ProxyThroughputResult | undefined, whyMissing = 'not measured: the run did not reach it'): Goal {
   return {
     name,
     target: `at least ${PROXY_RATIO_GOAL}`,
-    measured: result?.ratio.median.toFixed(2) ?? whyMissing,
+    // Three decimals, so that a median just under the goal does not print as the goal itself.
+    measured: result?.ratio.median.toFixed(3) ?? whyMissing,
     met: (result?.ratio.median ?? 0) >= PROXY_RATIO_GOAL,
   };
 }

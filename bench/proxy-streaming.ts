@@ -50,10 +50,10 @@ export interface ProxyMemoryResult {
   seconds: number;
   rssBeforeMiB: Spread;
   rssPeakMiB: Spread;
-  /** Peak minus before, per round. */
+  /** The peak RSS minus the RSS before the streams, per round. */
   growthMiB: Spread;
   receivedMiB: Spread;
-  /** Failed streams summed over all rounds. */
+  /** The number of failed streams over all rounds. */
   failedStreams: number;
 }
 

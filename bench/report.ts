@@ -2,7 +2,7 @@ import type { GrantCostResult } from './grant-cost.js';
 import type { GrantEndpointResult } from './grant-endpoint.js';
 import type { MachineInfo } from './machine.js';
 import type { PageLatencyResult } from './page-latency.js';
-import type { CpuSplit } from './cpu-affinity.js';
+import { PIN_FAILED, type CpuSplit } from './cpu-affinity.js';
 import type { ProxyMemoryResult, ProxyThroughputResult } from './proxy-streaming.js';
 import { formatSpread, type Spread } from './stats.js';
 
@@ -50,7 +50,7 @@ export interface StreamingResults {
 /** Proxied throughput divided by direct throughput that the benchmark aims for. */
 export const PROXY_RATIO_GOAL = 0.85;
 
-/** The app's RSS growth with 200 proxied streams must stay under this many megabytes (10^6 bytes). */
+/** The limit, in megabytes of 10^6 bytes, for the app's RSS growth under the proxied streams of the memory rounds. */
 export const RSS_GROWTH_GOAL_MB = 64;
 
 export const ADMIN_PAGE_MISSING = 'not yet measured: the admin users page is not merged';
@@ -167,7 +167,7 @@ type Row = [name: string, value: string, rounds: number];
 function splitNotes(results: BenchResults): string[] {
   const { cpuSplit, splitProxyThroughput, splitOffloadThroughput } = results;
   if ('unavailable' in cpuSplit || !splitProxyThroughput) {
-    return [`The "s3rver on its own core" figures were not measured: ${'unavailable' in cpuSplit ? cpuSplit.unavailable : 'the run did not reach them'}.`];
+    return [`The "s3rver on its own core" figures were not measured: ${'unavailable' in cpuSplit ? cpuSplit.unavailable : PIN_FAILED}.`];
   }
   const ratio = (result: ProxyThroughputResult) => result.ratio.median.toFixed(2);
   const offload = splitOffloadThroughput ? `, and through nginx with MEDIA_OFFLOAD=nginx ${ratio(splitOffloadThroughput)}` : '';
@@ -268,7 +268,7 @@ function proxyRatioNotes(results: BenchResults): string[] {
       `${faults(app)} and ${cpu(app.proxyCpu.app)}.`,
     );
     if (!showedEffect) {
-      notes.push('In this run glibc kept its freed memory even without the setting, so the two hardly differ here; docs/deploy.md gives the usual gap.');
+      notes.push('In this run the two hardly differ. docs/deploy.md gives the gap that most runs show.');
     }
   }
   return notes;

@@ -5,7 +5,7 @@ import { loginCookie } from '../test/helpers/http-login.js';
 import { NGINX_PATH, startNginx, TEST_OFFLOAD_SECRET } from '../test/helpers/nginx-server.js';
 import type { AppProcessReady } from './app-process.js';
 import { log, startApp, startChild, stopChild } from './bench-children.js';
-import { pinProcess, planCpuSplit, type CpuSplit } from './cpu-affinity.js';
+import { PIN_FAILED, pinProcess, planCpuSplit, type CpuSplit } from './cpu-affinity.js';
 import { MEDIA, MEMORY_PLAN, PLAN } from './plan.js';
 import { measureProxyMemory, measureProxyThroughput, summarizeMemoryRounds, warmUp, type ProxyMemoryResult, type ProxyThroughputResult } from './proxy-streaming.js';
 import type { StreamingResults } from './report.js';
@@ -88,7 +88,7 @@ async function measureOnSplitCpus(
       pinProcess(pids.storage, split.storage);
       for (const pid of [...pids.proxy, process.pid]) pinProcess(pid, split.rest);
     } catch (error) {
-      log(`not measuring with s3rver on its own core: taskset could not pin the processes (${(error as Error).message})`);
+      log(`not measuring with s3rver on its own core: ${PIN_FAILED} (${(error as Error).message})`);
       return undefined;
     }
     return await measure();
@@ -97,7 +97,7 @@ async function measureOnSplitCpus(
       try {
         pinProcess(pid, split.all);
       } catch (error) {
-        log(`could not give process ${pid} all CPUs back: ${(error as Error).message}`);
+        log(`failed to restore the CPU affinity of process ${pid}: ${(error as Error).message}`);
       }
     }
   }

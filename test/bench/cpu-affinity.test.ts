@@ -9,7 +9,7 @@ describe('parseCpuList', () => {
     expect(parseCpuList('5')).toEqual([5]);
   });
 
-  it('refuses text that is not a CPU list', () => {
+  it('rejects text that is not a CPU list', () => {
     expect(() => parseCpuList('0-1,x')).toThrow('is not a CPU list');
     expect(() => parseCpuList('')).toThrow('is not a CPU list');
   });
